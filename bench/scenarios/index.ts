@@ -1,0 +1,14 @@
+/**
+ * Every scenario `npm run bench` knows, in run order. New ones are one
+ * module each, added here.
+ */
+import type { Scenario } from '../lib/scenario.js';
+import { configStormScenario } from './config-storm.js';
+import { etcdConfigScenario } from './etcd-config.js';
+import { httpScenario } from './http.js';
+import { manyWebhooksScenario } from './many-webhooks.js';
+import { outputsScenario } from './outputs.js';
+import { securityScenario } from './security.js';
+import { watchEventScenario } from './watch-event.js';
+
+export const SCENARIOS: readonly Scenario[] = [httpScenario, securityScenario, outputsScenario, manyWebhooksScenario, etcdConfigScenario, watchEventScenario, configStormScenario];

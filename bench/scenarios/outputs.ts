@@ -1,0 +1,107 @@
+/**
+ * The durable outputs: a redis_queue and a kafka webhook (real redis-server,
+ * the librdkafka mock broker) against the log webhook of the same cwm process
+ * and the bare node:http server, all four under the same wrk load in
+ * interleaved rounds. CPU per request is reported for cwm and for the
+ * process behind each output. The same client calls without HTTP (BullMQ
+ * Queue.add, cwm's batching kafkajs producer; CONNECTIONS in flight) show
+ * how much of the time is the client and its broker rather than cwm.
+ */
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { createKafkaProducer } from '../../src/connections/kafka-client.js';
+import { startKafkaMock, type KafkaMock } from '../../test/helpers/kafka.js';
+import { startRedis, type RedisServer } from '../../test/helpers/redis.js';
+import { compare, CONNECTIONS, loadFigures, ratioFigures, type Backing } from '../lib/compare.js';
+import { PAYLOAD } from '../lib/payload.js';
+import { cpuSecondsOf, startBare, startCwmServer, withServers, type ServerProcess } from '../lib/processes.js';
+import type { BenchContext, Figure, Scenario } from '../lib/scenario.js';
+import { configDir } from './http.js';
+
+const TOPIC = 'bench';
+
+function backing(label: string, pid: number | undefined): Backing {
+  if (pid === undefined) throw new Error(`${label} has no pid`);
+  return { label, cpuSeconds: () => cpuSecondsOf(pid) };
+}
+
+/** Operations per second of `count` calls of `op` with CONNECTIONS in flight. */
+async function opsPerSecond(op: (i: number) => Promise<unknown>, count: number): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+    while (next < count) await op(next++);
+  }));
+  return count / ((performance.now() - started) / 1000);
+}
+
+/** Queue.add and producer.send as cwm calls them (same job options, same record shape), without HTTP or cwm. */
+async function clientOnlyFigures(ctx: BenchContext, redis: RedisServer, kafka: KafkaMock): Promise<Figure[]> {
+  const count = ctx.smoke ? 500 : 20_000;
+  const payload: unknown = JSON.parse(PAYLOAD);
+  const value = Buffer.from(PAYLOAD);
+  const client = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue('client-only', { connection: client });
+  const producer = createKafkaProducer({ type: 'kafka', bootstrap_servers: kafka.bootstraps }, { logger: pino({ level: 'warn' }), requestTimeoutMs: 5000 });
+  try {
+    ctx.log(`client only: ${count} Queue.add, ${count} Kafka producer sends`);
+    const queueAdd = await opsPerSecond((i) => queue.add('webhook', { payload, headers: {}, meta: { delivery_id: `c-${i}` } }, { jobId: `c-${i}`, removeOnComplete: true }), count);
+    const send = await opsPerSecond((i) => producer.send({ topic: TOPIC, compression: 'none', records: [{ key: 'k', value, headers: { 'cwm-delivery-id': `c-${i}` } }] }), count);
+    return [
+      { measure: `BullMQ Queue.add alone, ${CONNECTIONS} in flight`, value: Math.round(queueAdd), unit: 'ops/s' },
+      { measure: `cwm Kafka producer send (acks=-1) alone, ${CONNECTIONS} in flight`, value: Math.round(send), unit: 'ops/s' },
+    ];
+  } finally {
+    await Promise.all([queue.close(), producer.close()]);
+    client.disconnect();
+  }
+}
+
+export const outputsScenario: Scenario = {
+  name: 'outputs',
+  description: `redis_queue and kafka webhooks (real redis-server, librdkafka mock broker) vs the log webhook of the same process and bare node:http; wrk, ${CONNECTIONS} connections, ${Buffer.byteLength(PAYLOAD)}-byte JSON body, interleaved rounds, medians; plus the same client calls without HTTP`,
+  async run(ctx) {
+    const redis = await startRedis();
+    const kafka = await startKafkaMock([TOPIC]).catch(async (err: unknown) => {
+      await redis.destroy();
+      throw err;
+    });
+    try {
+      const dir = configDir(
+        ctx,
+        'outputs',
+        {
+          log: { module: 'log' },
+          queue: { module: 'redis_queue', connection: 'r', 'module-config': { queue_name: 'bench', remove_on_complete: true } },
+          kafka: { module: 'kafka', connection: 'k', 'module-config': { topic: TOPIC, key: '$.after' } },
+        },
+        { r: { type: 'redis', url: redis.url }, k: { type: 'kafka', bootstrap_servers: kafka.bootstraps } },
+      );
+      const startCwm = (): Promise<ServerProcess> => startCwmServer(ctx, 'outputs', { CONFIG_BACKEND: 'file', CONFIG_DIR: dir, OUTPUT_TIMEOUT_MS: '5000' });
+      const http = await withServers([() => startBare(), startCwm], async ([bare, cwm]) => {
+        const server = cwm as ServerProcess;
+        const [b, log, queue, kafkaHook] = await compare(ctx, [
+          { label: 'bare node:http', server: bare as ServerProcess, paths: ['/webhook/bench'] },
+          { label: 'cwm log webhook', server, paths: ['/webhook/log'] },
+          { label: 'cwm redis_queue webhook', server, paths: ['/webhook/queue'], backing: [backing('redis-server', redis.pid)] },
+          { label: 'cwm kafka webhook', server, paths: ['/webhook/kafka'], backing: [backing('kafka-mock', kafka.pid)] },
+        ]);
+        if (!b || !log || !queue || !kafkaHook) throw new Error('compare returned fewer results than targets');
+        return [
+          ...loadFigures(b),
+          ...loadFigures(log),
+          ...loadFigures(queue),
+          ...loadFigures(kafkaHook),
+          ...ratioFigures(queue, log),
+          ...ratioFigures(kafkaHook, log),
+          ...ratioFigures(queue, b),
+          ...ratioFigures(kafkaHook, b),
+        ];
+      });
+      return [...http, ...(await clientOnlyFigures(ctx, redis, kafka))];
+    } finally {
+      await Promise.all([redis.destroy(), kafka.stop()]);
+    }
+  },
+};

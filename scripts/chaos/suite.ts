@@ -1,0 +1,20 @@
+/** The chaos scenarios in running order, and running a selection of them one after another. */
+import type { RunOptions, Scenario, ScenarioResult } from './scenario.js';
+import { etcdLeader } from './scenarios/etcd-leader.js';
+import { etcdOutage } from './scenarios/etcd-outage.js';
+import { kafkaBroker } from './scenarios/kafka-broker.js';
+import { redisKill } from './scenarios/redis-kill.js';
+import { sigterm } from './scenarios/sigterm.js';
+
+export const SCENARIOS: readonly Scenario[] = [etcdLeader, etcdOutage, redisKill, kafkaBroker, sigterm];
+
+export async function runScenario(scenario: Scenario, opts: RunOptions): Promise<ScenarioResult> {
+  const started = performance.now();
+  const base = { name: scenario.name, title: scenario.title };
+  try {
+    const report = await scenario.run(opts);
+    return { ...base, ...report, seconds: (performance.now() - started) / 1000 };
+  } catch (err) {
+    return { ...base, tallies: [], notes: [], seconds: (performance.now() - started) / 1000, error: (err as Error).message };
+  }
+}

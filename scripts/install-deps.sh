@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what a bare machine lacks: Debian packages for the real services the
+# tests start (etcd, Redis, librdkafka for the Kafka test broker) and the npm
+# packages. Idempotent and quiet when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -f /usr/include/librdkafka/rdkafka_mock.h ] || need+=(librdkafka-dev)
+command -v kcat >/dev/null 2>&1 || need+=(kcat)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "install-deps: apt-get install ${need[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "install-deps: npm install (lock file respected; npm ci trips over msgpackr optional deps with npm 11)"
+  npm install --no-audit --no-fund --loglevel=error
+fi

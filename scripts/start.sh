@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `npm start`: installs npm packages if missing, builds, and serves with the
+# file backend and the shipped example config (config/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm install --no-audit --no-fund --loglevel=error
+fi
+npx tsc -p tsconfig.json
+exec node dist/src/cli/main.js serve "$@"

@@ -1,0 +1,129 @@
+/**
+ * Server assembly: wires settings, provider, manager, connections and HTTP
+ * together, and owns startup and graceful shutdown.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { CidrError, compileCidrs } from './auth/cidr.js';
+import { clientIpResolver } from './auth/client-ip.js';
+import { ConfigManager } from './config/manager.js';
+import type { ConfigProvider } from './config/provider.js';
+import { createProvider } from './config/providers/index.js';
+import { ConnectionRegistry } from './connections/registry.js';
+import { createAdminApp } from './http/admin-app.js';
+import { createHttpServer } from './http/server.js';
+import { createWebhookHandler } from './http/webhook-handler.js';
+import { Metrics } from './observability/metrics.js';
+import { SettingsError, type Settings } from './settings.js';
+
+export interface Cwm {
+  readonly manager: ConfigManager;
+  readonly metrics: Metrics;
+  /** Listens at once (so probes answer while the config source is still unreachable) and loads config in the background. */
+  start(): Promise<AddressInfo>;
+  /** Resolves when the initial configuration has been applied. */
+  readonly loaded: Promise<void>;
+  /**
+   * Graceful shutdown: /ready turns 503, no new connections are accepted,
+   * in-flight requests finish (at most SHUTDOWN_TIMEOUT_MS), then the config
+   * source, compiled webhooks and connections (producers, Redis clients) close.
+   */
+  stop(): Promise<void>;
+}
+
+function trustedProxies(cidrs: readonly string[]): ReturnType<typeof compileCidrs> | null {
+  if (cidrs.length === 0) return null;
+  try {
+    return compileCidrs(cidrs);
+  } catch (err) {
+    if (err instanceof CidrError) throw new SettingsError(`TRUSTED_PROXIES: ${err.message}`);
+    throw err;
+  }
+}
+
+export function createCwm(settings: Settings, logger: Logger, provider?: ConfigProvider): Cwm {
+  const clientIp = clientIpResolver(trustedProxies(settings.trustedProxies));
+  const metrics = new Metrics({ perWebhook: settings.metricsPerWebhook });
+  const connections = new ConnectionRegistry(logger.child({ component: 'connections' }), { timeoutMs: settings.outputTimeoutMs });
+  const manager = new ConfigManager({
+    logger: logger.child({ component: 'config' }),
+    metrics,
+    connections,
+    maxBodyBytes: settings.maxBodyBytes,
+    envAllowlist: settings.configEnvAllowlist,
+  });
+  const source = provider ?? createProvider(settings, logger, metrics);
+  let ready = false;
+  let stopping: Promise<void> | undefined;
+  metrics.trackSource(() => source.state() === 'healthy', () => ready);
+  const lookup = {
+    lookup: (ns: string, id: string) => manager.lookup(ns, id),
+    get ready() {
+      return ready;
+    },
+  };
+  const handler = createWebhookHandler({
+    config: lookup,
+    defaultNamespace: settings.defaultNamespace,
+    outputTimeoutMs: settings.outputTimeoutMs,
+    maxJsonDepth: settings.maxJsonDepth,
+    clientIp,
+    logger,
+    metrics,
+    accessLog: settings.accessLog,
+  });
+  const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceState: () => source.state() }, metrics, logger);
+  const server: Server = createHttpServer(handler, admin, () => stopping !== undefined);
+
+  let resolveLoaded: () => void = () => undefined;
+  const loaded = new Promise<void>((resolve) => (resolveLoaded = resolve));
+
+  async function shutdown(): Promise<void> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), settings.shutdownTimeoutMs)));
+    const outcome = await Promise.race([closed, deadline]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      logger.warn({ timeout_ms: settings.shutdownTimeoutMs }, 'in-flight requests still open at the shutdown deadline; closing their connections');
+      server.closeAllConnections();
+    }
+    await source.stop();
+    // Bound outputs first (they use the connections), then the clients themselves: flushes producers.
+    await manager.closeAll();
+    await connections.closeAll();
+  }
+
+  return {
+    manager,
+    metrics,
+    loaded,
+    async start(): Promise<AddressInfo> {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(settings.port, settings.host, () => resolve());
+      });
+      const address = server.address() as AddressInfo;
+      logger.info({ port: address.port, host: settings.host, backend: source.name }, 'cwm listening');
+      source.start(manager).then(
+        () => {
+          ready = true;
+          resolveLoaded();
+          logger.info({ webhooks: manager.size }, 'initial configuration loaded; ready');
+        },
+        (err: unknown) => {
+          logger.fatal({ reason: (err as Error).message }, 'configuration source failed to start');
+          process.exitCode = 1;
+          void this.stop();
+        },
+      );
+      return address;
+    },
+    stop(): Promise<void> {
+      stopping ??= shutdown();
+      return stopping;
+    },
+  };
+}

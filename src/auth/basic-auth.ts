@@ -1,0 +1,33 @@
+/** `basic_auth`: RFC 7617 credentials; user and password are both compared, in constant time. */
+import { digestOf, matchesDigest } from './constant-time.js';
+import { headerValue } from './request-headers.js';
+import { unauthorized } from './rejections.js';
+import type { RequestCheck } from './types.js';
+
+const SCHEME = /^basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i;
+
+function credentials(header: string | undefined): { user: string; password: string } | undefined {
+  const m = header === undefined ? null : SCHEME.exec(header);
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1] as string, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+export function basicAuthCheck(username: string, password: string): RequestCheck {
+  const userDigest = digestOf(username);
+  const passwordDigest = digestOf(password);
+  const rejection = unauthorized('missing or invalid basic credentials', { 'www-authenticate': 'Basic realm="cwm", charset="UTF-8"' });
+  return {
+    name: 'basic_auth',
+    phase: 'headers',
+    run(req) {
+      const given = credentials(headerValue(req.headers, 'authorization'));
+      // Both comparisons always run: which half was wrong must not show in the timing.
+      const userOk = matchesDigest(userDigest, given?.user);
+      const passwordOk = matchesDigest(passwordDigest, given?.password);
+      return userOk && passwordOk ? null : rejection;
+    },
+  };
+}

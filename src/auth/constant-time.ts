@@ -1,0 +1,23 @@
+/**
+ * Secret comparisons that take the same time whatever the input: values are
+ * compared as fixed-length digests (or equal-length MACs) with timingSafeEqual,
+ * so neither content nor length leaks through timing.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** SHA-256 of a configured secret, computed once per config. */
+export function digestOf(value: string | Buffer): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** True when `given` equals the value whose digest is `expected`. */
+export function matchesDigest(expected: Buffer, given: string | undefined): boolean {
+  // An absent value is still hashed so that "missing" and "wrong" cost the same.
+  const same = timingSafeEqual(expected, digestOf(given ?? ''));
+  return same && given !== undefined;
+}
+
+/** Equal-length buffers compared in constant time; different lengths never match. */
+export function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,27 @@
+/**
+ * In-process fixed-window limiter: two numbers per webhook, O(1) per request.
+ * The state lives in the compiled webhook, so it goes away with it; a config
+ * change starts a fresh window.
+ */
+import { tooManyRequests, type RateLimit } from './types.js';
+import type { RequestCheck } from '../types.js';
+
+export function memoryRateLimit(limit: RateLimit, phase: RequestCheck['phase'], now: () => number): RequestCheck {
+  const windowMs = limit.windowSeconds * 1000;
+  let windowStart = -Infinity;
+  let count = 0;
+  return {
+    name: 'rate_limit',
+    phase,
+    run() {
+      const t = now();
+      if (t - windowStart >= windowMs) {
+        windowStart = t;
+        count = 0;
+      }
+      if (count >= limit.maxRequests) return tooManyRequests(windowStart + windowMs - t);
+      count++;
+      return null;
+    },
+  };
+}

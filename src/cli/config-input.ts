@@ -1,0 +1,82 @@
+/**
+ * Parsing and checking config documents for validate/put/import: the same
+ * published schema the receiver applies, plus the checks the receiver would
+ * otherwise only hit at compile time (a json_schema ajv cannot compile).
+ */
+import { substituteEnv, SubstitutionError } from '../config/env-substitution.js';
+import { isValidName } from '../config/keys.js';
+import { compilePayloadSchema, releasePayloadSchema, validateConfig, type EntryKind } from '../config/validation.js';
+import { loadSettings } from '../settings.js';
+
+export interface Problem {
+  /** What was checked: a file, "stdin", or file#name. */
+  readonly source: string;
+  /** JSON-pointer error lines, as the receiver logs them. */
+  readonly errors: readonly string[];
+}
+
+export function parseJson(text: string, source: string): { value?: unknown; problem?: Problem } {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (e) {
+    return { problem: { source, errors: [`/ not valid JSON: ${(e as Error).message}`] } };
+  }
+}
+
+let allowlist: RegExp | undefined;
+
+/**
+ * Error lines for one config value (empty when the receiver would accept it).
+ * `{$NAME}` placeholders are filled from this process's environment, under
+ * CONFIG_ENV_ALLOWLIST, exactly as the receiver fills them from its own, and
+ * the result is checked: a placeholder that is unset and has no default is an
+ * error here as it would be there. What gets written stays unsubstituted.
+ */
+export function checkConfig(kind: EntryKind, value: unknown): string[] {
+  allowlist ??= loadSettings().configEnvAllowlist;
+  let substituted: unknown;
+  try {
+    substituted = substituteEnv(value, allowlist, process.env);
+  } catch (e) {
+    if (e instanceof SubstitutionError) return [e.message];
+    throw e;
+  }
+  const errors = validateConfig(kind, substituted);
+  if (errors.length > 0 || kind !== 'webhook') return errors;
+  const schema = (substituted as { json_schema?: object }).json_schema;
+  if (schema === undefined) return [];
+  try {
+    compilePayloadSchema(schema);
+    releasePayloadSchema(schema);
+    return [];
+  } catch (e) {
+    return [`/json_schema is not a valid JSON Schema: ${(e as Error).message}`];
+  }
+}
+
+/** Checks a `{ "<name>": config }` document (webhooks.json / connections.json); names must follow the key rule. */
+export function checkMany(kind: EntryKind, value: unknown, source: string): Problem[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return [{ source, errors: ['/ must be a JSON object keyed by name'] }];
+  }
+  const problems: Problem[] = [];
+  for (const [name, config] of Object.entries(value)) {
+    const where = `${source}#${name}`;
+    if (!isValidName(name)) problems.push({ source: where, errors: ['name must match ^[A-Za-z0-9_-]{1,64}$'] });
+    else {
+      const errors = checkConfig(kind, config);
+      if (errors.length > 0) problems.push({ source: where, errors });
+    }
+  }
+  return problems;
+}
+
+export function formatProblems(problems: readonly Problem[]): string {
+  return problems.map((p) => `${p.source}: invalid\n${p.errors.map((e) => `  ${e}`).join('\n')}`).join('\n');
+}
+
+export function parseKind(raw: string | undefined): EntryKind | undefined {
+  if (raw === undefined || raw === 'webhook') return 'webhook';
+  if (raw === 'connection') return 'connection';
+  return undefined;
+}

@@ -1,0 +1,41 @@
+/**
+ * The one interface between where configuration comes from (file, etcd) and
+ * the core. Providers only produce raw entries; they never parse webhook
+ * semantics, touch HTTP or build outputs.
+ */
+import type { EntryKey } from './keys.js';
+
+export interface RawEntry {
+  readonly key: EntryKey;
+  /** The value exactly as stored (JSON text); the sink parses and validates it. */
+  readonly value: string;
+  /** Where it came from, for log lines: an etcd key or a file path + name. */
+  readonly source: string;
+}
+
+export interface ConfigSink {
+  /** One entry was written: O(1) work for the sink. */
+  upsert(entry: RawEntry): void;
+  /** One entry was removed. */
+  remove(key: EntryKey, source: string): void;
+  /** The complete current state (startup, file reload, etcd compaction): the sink applies only what differs. */
+  replaceAll(entries: Iterable<RawEntry>): void;
+  /** The provider applied this store revision (etcd mod_revision; file reload counter). */
+  revision(revision: number): void;
+}
+
+export type SourceState = 'healthy' | 'disconnected';
+
+export interface ConfigProvider {
+  /** Short name for health output and logs: "file" or "etcd". */
+  readonly name: string;
+  /**
+   * Starts delivering configuration to the sink. Resolves once the initial
+   * state has been delivered; when the source is unreachable it keeps
+   * retrying in the background and resolves when it finally loads.
+   */
+  start(sink: ConfigSink): Promise<void>;
+  /** Connection state of the source right now. */
+  state(): SourceState;
+  stop(): Promise<void>;
+}

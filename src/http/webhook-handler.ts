@@ -1,0 +1,225 @@
+/**
+ * The hot path: `POST /webhook/:namespace/:id` and `POST /webhook/:id` on bare
+ * node:http. It reads only compiled webhooks and answers per the DESIGN §3
+ * status table; express never sees these requests.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { ClientIpResolver } from '../auth/client-ip.js';
+import type { DedupeClaim, RequestCheck, RequestView } from '../auth/types.js';
+import type { CompiledWebhook } from '../config/compile.js';
+import { isValidName } from '../config/keys.js';
+import { deliver, DeliveryError } from '../delivery/deliver.js';
+import { DeliveryTimeouts } from '../delivery/timeouts.js';
+import type { Delivery } from '../delivery/types.js';
+import type { Metrics } from '../observability/metrics.js';
+import { BodyTooLargeError, declaredLengthExceeds, discardRest, readBody } from './body.js';
+import { decodeJson, isJsonContentType, PayloadError } from './json-payload.js';
+import { assignRequestId, pathOnly } from './request-id.js';
+import { sendError, sendJson } from './respond.js';
+
+export interface WebhookLookup {
+  lookup(namespace: string, id: string): CompiledWebhook | undefined;
+  readonly ready: boolean;
+}
+
+export interface WebhookHandlerOptions {
+  readonly config: WebhookLookup;
+  readonly defaultNamespace: string;
+  readonly outputTimeoutMs: number;
+  readonly maxJsonDepth: number;
+  /** Peer address, or X-Forwarded-For when the peer is a trusted proxy. */
+  readonly clientIp: ClientIpResolver;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** One info line per request (request id, route, status, duration); off by default to keep the hot path lean. */
+  readonly accessLog?: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+const RETRY_AFTER = { 'retry-after': '5' };
+/** Never forwarded to outputs: credentials and signatures stay at the edge. */
+const STRIPPED_HEADERS: ReadonlySet<string> = new Set([
+  'authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'x-hub-signature', 'x-hub-signature-256',
+  'stripe-signature', 'webhook-signature', 'svix-signature', 'x-shopify-hmac-sha256', 'x-slack-signature',
+]);
+
+/** Metric labels of a request: the webhook once one matched, else one fixed bucket (bounded cardinality). */
+interface Label {
+  readonly namespace: string;
+  readonly id: string;
+}
+const UNMATCHED: Label = { namespace: '_unmatched', id: '_unmatched' };
+
+function reject(res: ServerResponse, status: number, error: string, headers?: Readonly<Record<string, string>>): Label {
+  sendError(res, status, error, headers);
+  return UNMATCHED;
+}
+
+type Route = { namespace: string; id: string } | 'not-found';
+
+/** Splits `/webhook/<a>[/<b>][?query]` without allocating a URL object. */
+export function matchRoute(path: string, defaultNamespace: string): Route {
+  const rest = path.slice('/webhook/'.length);
+  const slash = rest.indexOf('/');
+  if (slash === -1) return { namespace: defaultNamespace, id: rest };
+  if (rest.indexOf('/', slash + 1) !== -1) return 'not-found';
+  return { namespace: rest.slice(0, slash), id: rest.slice(slash + 1) };
+}
+
+function forwardedHeaders(req: IncomingMessage, credentials: ReadonlySet<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const raw = req.headers;
+  for (const name of Object.keys(raw)) {
+    if (STRIPPED_HEADERS.has(name) || credentials.has(name)) continue;
+    const v = raw[name];
+    if (v === undefined) continue;
+    const value = Array.isArray(v) ? v.join(', ') : v;
+    // Plain assignment is far cheaper, but would set the prototype for a header named __proto__.
+    if (name === '__proto__') Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+    else out[name] = value;
+  }
+  return out;
+}
+
+async function runChecks(checks: readonly RequestCheck[], view: RequestView) {
+  for (const check of checks) {
+    const result = check.run(view);
+    const rejection = result instanceof Promise ? await result : result;
+    if (rejection) return rejection;
+  }
+  return null;
+}
+
+export function createWebhookHandler(options: WebhookHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const { config, metrics, logger } = options;
+  const timeouts = new DeliveryTimeouts(options.outputTimeoutMs);
+
+  const finish = (req: IncomingMessage, res: ServerResponse, { namespace, id: webhook }: Label, requestId: string, started: number): void => {
+    const seconds = (performance.now() - started) / 1000;
+    metrics.inFlight.dec();
+    if (metrics.perWebhook) {
+      metrics.requests.inc({ namespace, status: res.statusCode, webhook });
+      metrics.requestDuration.observe({ namespace, webhook }, seconds);
+    } else {
+      metrics.requests.inc({ namespace, status: res.statusCode });
+      metrics.requestDuration.observe({ namespace }, seconds);
+    }
+    if (options.accessLog) logger.info({ request_id: requestId, method: req.method, path: pathOnly(req.url), status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<Label> {
+    const url = req.url as string;
+    const q = url.indexOf('?');
+    const route = matchRoute(q === -1 ? url : url.slice(0, q), options.defaultNamespace);
+    if (route === 'not-found') return reject(res, 404, 'not found');
+    const { namespace, id } = route;
+    if (!isValidName(namespace) || !isValidName(id)) return reject(res, 400, 'namespace and webhook id must match ^[A-Za-z0-9_-]{1,64}$');
+    if (req.method !== 'POST') return reject(res, 405, 'method not allowed; use POST', { allow: 'POST' });
+    const hook = config.lookup(namespace, id);
+    if (!hook) {
+      if (!config.ready) return reject(res, 503, 'configuration not loaded yet', RETRY_AFTER);
+      return reject(res, 404, 'webhook not found');
+    }
+    await handleWebhook(req, res, hook, url, q, requestId);
+    return hook;
+  }
+
+  async function handleWebhook(req: IncomingMessage, res: ServerResponse, hook: CompiledWebhook, url: string, q: number, requestId: string): Promise<void> {
+    const { namespace, id } = hook;
+    if (declaredLengthExceeds(req, hook.maxBodyBytes)) {
+      discardRest(req);
+      return sendError(res, 413, `body exceeds ${hook.maxBodyBytes} bytes`, { connection: 'close' });
+    }
+    const contentType = req.headers['content-type'] ?? '';
+    if (hook.dataType === 'json' && !isJsonContentType(contentType)) return sendError(res, 415, 'content type must be application/json');
+
+    const view: { -readonly [K in keyof RequestView]: RequestView[K] } = {
+      headers: req.headers,
+      query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
+      clientIp: options.clientIp(req),
+      namespace,
+      webhookId: id,
+      rawBody: EMPTY,
+    };
+    if (hook.headerChecks.length > 0) {
+      const rejected = await runChecks(hook.headerChecks, view);
+      if (rejected) return sendError(res, rejected.status, rejected.error, rejected.headers);
+    }
+
+    let body: Buffer;
+    try {
+      body = await readBody(req, hook.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        discardRest(req);
+        return sendError(res, 413, err.message, { connection: 'close' });
+      }
+      return; // the client went away; nothing to answer
+    }
+    view.rawBody = body;
+    if (hook.bodyChecks.length > 0) {
+      const rejected = await runChecks(hook.bodyChecks, view);
+      if (rejected) return sendError(res, rejected.status, rejected.error, rejected.headers);
+    }
+
+    let payload: unknown = body;
+    if (hook.dataType === 'json') {
+      try {
+        payload = decodeJson(body, options.maxJsonDepth);
+      } catch (err) {
+        return sendError(res, 400, err instanceof PayloadError ? err.message : 'body is not valid JSON');
+      }
+      if (hook.validatePayload) {
+        const errors = hook.validatePayload(payload);
+        if (errors) return sendError(res, 422, 'payload does not match the webhook json_schema', undefined, errors);
+      }
+    }
+
+    const senderId = hook.deliveryId(req.headers, payload);
+    const delivery: Delivery = {
+      id: senderId ?? requestId,
+      requestId,
+      namespace,
+      webhookId: id,
+      receivedAt: Date.now(),
+      headers: forwardedHeaders(req, hook.credentialHeaders),
+      payload,
+      rawBody: body,
+      contentType,
+    };
+    // Only a sender's own id can repeat; a generated one never needs deduplicating.
+    let claim: DedupeClaim | undefined;
+    if (hook.dedupe && senderId !== undefined) {
+      claim = await hook.dedupe.claim(senderId);
+      if (claim.kind === 'duplicate') return sendJson(res, 200, { status: 'accepted', delivery_id: delivery.id, duplicate: true });
+      if (claim.kind === 'busy') return sendError(res, 503, 'a delivery with this id is in progress; retry later', RETRY_AFTER);
+      if (claim.kind === 'unavailable') return sendError(res, 503, 'deduplication store unavailable; retry later', RETRY_AFTER);
+    }
+    try {
+      await deliver(hook.outputs, hook.execution, delivery, timeouts);
+    } catch (err) {
+      if (claim?.kind === 'new') await claim.release();
+      const module = err instanceof DeliveryError ? err.module : 'unknown';
+      metrics.outputErrors.inc({ module });
+      logger.warn({ namespace, webhook_id: id, delivery_id: delivery.id, request_id: requestId, module, reason: (err as Error).message, cause: (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : undefined }, 'delivery failed; answered 503');
+      return sendError(res, 503, 'output unavailable; retry later', RETRY_AFTER);
+    }
+    if (claim?.kind === 'new') await claim.commit();
+    sendJson(res, 200, { status: 'accepted', delivery_id: delivery.id });
+  }
+
+  return (req, res) => {
+    const started = performance.now();
+    metrics.inFlight.inc();
+    const requestId = assignRequestId(req, res);
+    handle(req, res, requestId).then(
+      (label) => finish(req, res, label, requestId, started),
+      (err: unknown) => {
+        logger.error({ err, request_id: requestId }, 'webhook handler failed');
+        sendError(res, 500, 'internal error');
+        finish(req, res, UNMATCHED, requestId, started);
+      },
+    );
+  };
+}

@@ -1,0 +1,99 @@
+/** The process logger: pino JSON with credentials, cookies, signatures and secrets redacted. */
+import { pino, type Logger, type DestinationStream } from 'pino';
+
+export const REDACT_PATHS = [
+  'headers.authorization',
+  'headers.cookie',
+  'headers["set-cookie"]',
+  'headers["proxy-authorization"]',
+  'headers["x-hub-signature"]',
+  'headers["x-hub-signature-256"]',
+  'headers["stripe-signature"]',
+  'headers["webhook-signature"]',
+  'headers["x-shopify-hmac-sha256"]',
+  'headers["x-slack-signature"]',
+  'headers["x-api-key"]',
+  '*.secret',
+  '*.password',
+  '*.api_key',
+  '*.authorization',
+  '*.*.secret',
+  '*.*.password',
+  '*.*.api_key',
+];
+
+const CENSOR = '[redacted]';
+
+/** Field names REDACT_PATHS censors one level ("*.name") and two levels ("*.*.name") below any top-level field. */
+const LEVEL1_SECRETS = REDACT_PATHS.filter((p) => /^\*\.[^.*]+$/.test(p)).map((p) => p.slice(2));
+const LEVEL2_SECRETS = REDACT_PATHS.filter((p) => /^\*\.\*\.[^.*]+$/.test(p)).map((p) => p.slice(4));
+
+/**
+ * A child for per-request lines whose top-level fields the caller controls.
+ * pino's generic path redaction costs about 40% of such a line, so it is
+ * switched off here; the caller passes each object field through
+ * censorNested, which gives the same line as the wildcard paths would. The
+ * "headers.*" paths only match a top-level `headers` field: such lines must
+ * not have one (or must redact it themselves).
+ */
+export function lineLogger(logger: Logger, bindings: Record<string, unknown>): Logger {
+  return logger.child(bindings, { redact: { paths: [] } });
+}
+
+const sharedLineLoggers = new WeakMap<Logger, Logger>();
+
+/** lineLogger(parent, {}), made once per parent. */
+export function sharedLineLogger(parent: Logger): Logger {
+  let line = sharedLineLoggers.get(parent);
+  if (!line) {
+    line = lineLogger(parent, {});
+    sharedLineLoggers.set(parent, line);
+  }
+  return line;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Buffer.isBuffer(value);
+}
+
+/** A shallow copy that stays an array when it was one. */
+function shallowCopy(value: Record<string, unknown>): Record<string, unknown> {
+  return Array.isArray(value) ? ([...(value as unknown[])] as unknown as Record<string, unknown>) : { ...value };
+}
+
+/** `value` with its own `names` censored; a copy only when something was censored. */
+function censorOwn(value: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const name of names) {
+    if (!Object.hasOwn(value, name)) continue;
+    copy ??= shallowCopy(value);
+    copy[name] = CENSOR;
+  }
+  return copy ?? value;
+}
+
+/** `value` as the logger's wildcard redaction would write it when it is a top-level field (arrays included). */
+export function censorNested<T>(value: T): T {
+  if (!isObject(value)) return value;
+  let out: Record<string, unknown> = censorOwn(value, LEVEL1_SECRETS);
+  let copied = out !== value;
+  for (const key of Object.keys(out)) {
+    const child = out[key];
+    if (!isObject(child)) continue;
+    const censored = censorOwn(child, LEVEL2_SECRETS);
+    if (censored === child) continue;
+    if (!copied) {
+      out = shallowCopy(out);
+      copied = true;
+    }
+    out[key] = censored;
+  }
+  return out as T;
+}
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { level, base: { service: 'cwm' }, redact: { paths: REDACT_PATHS, censor: CENSOR } };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+export type { Logger };

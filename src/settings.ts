@@ -1,0 +1,130 @@
+/**
+ * Every environment variable cwm reads, parsed once into typed settings with
+ * defaults in this one place. Modules receive `Settings`; none reads
+ * `process.env` on its own (except `{$NAME}` substitution, which is the point).
+ */
+
+import { EXAMPLE_CONFIG_DIR } from './paths.js';
+
+export type ConfigBackend = 'file' | 'etcd';
+
+export interface EtcdSettings {
+  endpoints: string[];
+  prefix: string;
+  username?: string;
+  password?: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** First reconnect delay; each further attempt doubles it up to `backoffMaxMs`, with full jitter. */
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  /** Page size of the startup range read: keeps every gRPC message far below the 4 MiB default. */
+  pageSize: number;
+}
+
+export interface Settings {
+  port: number;
+  host: string;
+  configBackend: ConfigBackend;
+  configDir: string;
+  defaultNamespace: string;
+  etcd: EtcdSettings;
+  logLevel: string;
+  outputTimeoutMs: number;
+  maxBodyBytes: number;
+  maxJsonDepth: number;
+  trustedProxies: string[];
+  configEnvAllowlist: RegExp;
+  shutdownTimeoutMs: number;
+  metricsPerWebhook: boolean;
+  accessLog: boolean;
+}
+
+export class SettingsError extends Error {}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function intVar(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new SettingsError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  const value = Number(raw.trim());
+  if (value < min) throw new SettingsError(`${name} must be at least ${min}, got ${value}`);
+  return value;
+}
+
+function listVar(env: Env, name: string): string[] {
+  return (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function etcdEndpoints(env: Env): string[] {
+  const listed = listVar(env, 'ETCD_ENDPOINTS');
+  const withScheme = (h: string): string => (/^[a-z]+:\/\//i.test(h) ? h : `http://${h}`);
+  if (listed.length > 0) return listed.map(withScheme);
+  const host = env.ETCD_HOST || '127.0.0.1';
+  const port = intVar(env, 'ETCD_PORT', 2379, 1);
+  return [withScheme(`${host}:${port}`)];
+}
+
+function boolVar(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new SettingsError(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
+}
+
+function regexVar(env: Env, name: string, fallback: string): RegExp {
+  const source = env[name] ?? fallback;
+  try {
+    return new RegExp(source);
+  } catch (err) {
+    throw new SettingsError(`${name} is not a valid regular expression: ${(err as Error).message}`);
+  }
+}
+
+export function loadSettings(env: Env = process.env): Settings {
+  const backend = (env.CONFIG_BACKEND || 'file').toLowerCase();
+  if (backend !== 'file' && backend !== 'etcd') {
+    throw new SettingsError(`CONFIG_BACKEND must be "file" or "etcd", got ${JSON.stringify(env.CONFIG_BACKEND)}`);
+  }
+  let prefix = env.ETCD_PREFIX || '/cwm/';
+  if (!prefix.endsWith('/')) prefix += '/';
+  const defaultNamespace = env.ETCD_NAMESPACE || 'default';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(defaultNamespace)) {
+    throw new SettingsError(`ETCD_NAMESPACE must match ^[A-Za-z0-9_-]{1,64}$, got ${JSON.stringify(defaultNamespace)}`);
+  }
+  return {
+    port: intVar(env, 'PORT', 8000),
+    host: env.HOST || '0.0.0.0',
+    configBackend: backend,
+    configDir: env.CONFIG_DIR || EXAMPLE_CONFIG_DIR,
+    defaultNamespace,
+    etcd: {
+      endpoints: etcdEndpoints(env),
+      prefix,
+      username: optional(env, 'ETCD_USERNAME'),
+      password: optional(env, 'ETCD_PASSWORD'),
+      caFile: optional(env, 'ETCD_CA_FILE'),
+      certFile: optional(env, 'ETCD_CERT_FILE'),
+      keyFile: optional(env, 'ETCD_KEY_FILE'),
+      backoffInitialMs: intVar(env, 'ETCD_BACKOFF_INITIAL_MS', 50, 1),
+      backoffMaxMs: intVar(env, 'ETCD_BACKOFF_MAX_MS', 5000, 1),
+      pageSize: intVar(env, 'ETCD_PAGE_SIZE', 5000, 1),
+    },
+    logLevel: env.LOG_LEVEL || 'info',
+    outputTimeoutMs: intVar(env, 'OUTPUT_TIMEOUT_MS', 5000, 1),
+    maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 1024 * 1024, 1),
+    maxJsonDepth: intVar(env, 'MAX_JSON_DEPTH', 64, 1),
+    trustedProxies: listVar(env, 'TRUSTED_PROXIES'),
+    configEnvAllowlist: regexVar(env, 'CONFIG_ENV_ALLOWLIST', '^CWM_'),
+    shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0),
+    metricsPerWebhook: boolVar(env, 'METRICS_PER_WEBHOOK'),
+    accessLog: boolVar(env, 'ACCESS_LOG'),
+  };
+}

@@ -1,0 +1,72 @@
+/** Runs the built cwm CLI as a real child process, as operators do, and talks to it over HTTP. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort, waitFor } from './ports.js';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+export interface CwmProcess {
+  readonly port: number;
+  readonly baseUrl: string;
+  readonly proc: ChildProcess;
+  /** Every log line so far, parsed. */
+  readonly logs: Record<string, unknown>[];
+  post(path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  waitReady(timeoutMs?: number): Promise<void>;
+  /** Sends SIGTERM and resolves the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startCwm(env: Record<string, string>, opts: { waitReady?: boolean } = {}): Promise<CwmProcess> {
+  const port = await freePort();
+  const logs: Record<string, unknown>[] = [];
+  const proc = spawn(process.execPath, [CLI, 'serve'], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let buffered = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) !== -1) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ raw: line });
+      }
+    }
+  });
+  let stderr = '';
+  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const cwm: CwmProcess = {
+    port,
+    baseUrl,
+    proc,
+    logs,
+    post(path, body = {}, headers = {}) {
+      return fetch(baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    },
+    async waitReady(timeoutMs = 15_000) {
+      await waitFor(async () => {
+        if (proc.exitCode !== null) throw new Error(`cwm exited with ${proc.exitCode}: ${stderr}`);
+        const res = await fetch(`${baseUrl}/ready`);
+        return res.status === 200;
+      }, timeoutMs, 'cwm /ready');
+    },
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exit;
+    },
+  };
+  await waitFor(async () => {
+    if (proc.exitCode !== null) throw new Error(`cwm exited with ${proc.exitCode}: ${stderr}`);
+    return (await fetch(`${baseUrl}/health`)).status === 200;
+  }, 15_000, 'cwm /health');
+  if (opts.waitReady !== false) await cwm.waitReady();
+  return cwm;
+}

@@ -1,0 +1,35 @@
+/** Writes many keys into etcd fast: transactions of etcd's default --max-txn-ops, a few in flight. */
+import type { Etcd3 } from 'etcd3';
+
+/** etcd's default --max-txn-ops. */
+export const TXN_OPS = 128;
+
+export interface KeyValue {
+  readonly key: string;
+  readonly value: string;
+}
+
+export async function putMany(client: Etcd3, entries: readonly KeyValue[], inFlight = 8): Promise<void> {
+  const batches: KeyValue[][] = [];
+  for (let i = 0; i < entries.length; i += TXN_OPS) batches.push(entries.slice(i, i + TXN_OPS));
+  const workers = Array.from({ length: inFlight }, async () => {
+    for (let batch = batches.shift(); batch; batch = batches.shift()) {
+      await client.kv.txn({ success: batch.map((op) => ({ request_put: { key: Buffer.from(op.key), value: Buffer.from(op.value) } })) });
+    }
+  });
+  await Promise.all(workers);
+}
+
+/** A realistic log webhook value of ~200 bytes. */
+export function logHookValue(label: string): string {
+  return JSON.stringify({ module: 'log', 'module-config': { pretty_print: false, redact_sensitive: true, note: label.padEnd(120, '.') } });
+}
+
+/** `namespaces` × `perNamespace` log webhooks: /cwm/ns<i>/webhooks/hook<j>. */
+export function gridEntries(namespaces: number, perNamespace: number, prefix = '/cwm/'): KeyValue[] {
+  const entries: KeyValue[] = [];
+  for (let ns = 0; ns < namespaces; ns++) {
+    for (let id = 0; id < perNamespace; id++) entries.push({ key: `${prefix}ns${ns}/webhooks/hook${id}`, value: logHookValue(`ns${ns}-hook${id}`) });
+  }
+  return entries;
+}

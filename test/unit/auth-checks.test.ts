@@ -1,0 +1,92 @@
+/** The header-phase credential checks, generic hmac, the check order and the in-process rate limit. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { pino } from 'pino';
+import { headerKeyCheck, queryKeyCheck } from '../../src/auth/api-key.js';
+import { authorizationCheck } from '../../src/auth/authorization.js';
+import { basicAuthCheck } from '../../src/auth/basic-auth.js';
+import { compileChecks } from '../../src/auth/compile.js';
+import { hmacCheck } from '../../src/auth/hmac.js';
+import { memoryRateLimit } from '../../src/auth/rate-limit/memory.js';
+import type { WebhookConfig } from '../../src/config/types.js';
+import { statusOf, view } from '../helpers/request-view.js';
+
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+
+test('authorization: exact match only', async () => {
+  const c = authorizationCheck('Bearer s3cret');
+  assert.equal(await statusOf(c, view({ headers: { authorization: 'Bearer s3cret' } })), 0);
+  for (const wrong of ['Bearer s3cre', 'Bearer s3cret ', 'bearer s3cret', 's3cret', '']) assert.equal(await statusOf(c, view({ headers: { authorization: wrong } })), 401, wrong);
+  assert.equal(await statusOf(c, view()), 401);
+});
+
+test('basic_auth: both user and password must match; colon in the password is kept', async () => {
+  const c = basicAuthCheck('alice', 'pa:ss');
+  assert.equal(await statusOf(c, view({ headers: { authorization: basic('alice', 'pa:ss') } })), 0);
+  assert.equal(await statusOf(c, view({ headers: { authorization: basic('alice', 'pa:ss').replace('Basic', 'basic') } })), 0, 'scheme is case-insensitive');
+  assert.equal(await statusOf(c, view({ headers: { authorization: basic('alice', 'pa') } })), 401);
+  assert.equal(await statusOf(c, view({ headers: { authorization: basic('bob', 'pa:ss') } })), 401);
+  assert.equal(await statusOf(c, view({ headers: { authorization: 'Basic !!!' } })), 401);
+  assert.equal(await statusOf(c, view({ headers: { authorization: `Basic ${Buffer.from('alicepa:ss').toString('base64').replace(/=/g, '')}x` } })), 401);
+  const r = await c.run(view());
+  assert.equal(r?.headers?.['www-authenticate']?.startsWith('Basic'), true);
+});
+
+test('header_auth and query_auth: configured names, defaults, exact values', async () => {
+  const h = headerKeyCheck('X-Token', 'k1');
+  assert.equal(await statusOf(h, view({ headers: { 'x-token': 'k1' } })), 0);
+  assert.equal(await statusOf(h, view({ headers: { 'x-token': 'k2' } })), 401);
+  assert.equal(await statusOf(h, view({ headers: { 'x-api-key': 'k1' } })), 401);
+  const q = queryKeyCheck('api_key', 'k1');
+  assert.equal(await statusOf(q, view({ query: 'api_key=k1' })), 0);
+  assert.equal(await statusOf(q, view({ query: 'api_key=k1x' })), 401);
+  assert.equal(await statusOf(q, view({ query: 'other=k1' })), 401);
+  assert.equal(await statusOf(q, view({ query: 'api_key=k%31' })), 0, 'percent-decoded like any query value');
+});
+
+test('generic hmac: algorithms, encodings, prefix, several secrets', async () => {
+  const body = '{"a":1}';
+  for (const algorithm of ['sha1', 'sha256', 'sha512'] as const) {
+    for (const encoding of ['hex', 'base64'] as const) {
+      const sig = createHmac(algorithm, 'k2').update(body).digest(encoding);
+      const c = hmacCheck({ secrets: ['k1', 'k2'], header: 'X-Sig', algorithm, encoding, prefix: 'sha=' });
+      assert.equal(await statusOf(c, view({ headers: { 'x-sig': `sha=${sig}` }, body })), 0, `${algorithm}/${encoding}`);
+      assert.equal(await statusOf(c, view({ headers: { 'x-sig': sig }, body })), 401, 'prefix required');
+      assert.equal(await statusOf(c, view({ headers: { 'x-sig': `sha=${sig}` }, body: `${body} ` })), 401);
+    }
+  }
+  const sha1 = hmacCheck({ secrets: ['k'], header: 'X-Sig', algorithm: 'sha1', encoding: 'hex', prefix: '' });
+  const sha256sig = createHmac('sha256', 'k').update(body).digest('hex');
+  assert.equal(await statusOf(sha1, view({ headers: { 'x-sig': sha256sig }, body })), 401, 'algorithm is fixed by config');
+  assert.equal(await statusOf(sha1, view({ body })), 401);
+});
+
+test('every configured check runs; header checks precede body checks; the rate limit follows authentication', async () => {
+  const config: WebhookConfig = {
+    module: 'log',
+    ip_whitelist: ['127.0.0.0/8'],
+    authorization: 'Bearer t',
+    signature: { scheme: 'github', secret: 'gh' },
+    rate_limit: { max_requests: 1, window_seconds: 60 },
+  };
+  const checks = compileChecks(config, { namespace: 'ns', id: 'hook', connections: { get: () => undefined }, logger: pino({ level: 'silent' }) });
+  assert.deepEqual(checks.map((c) => `${c.phase}:${c.name}`), ['headers:ip_whitelist', 'headers:authorization', 'body:signature:github', 'body:rate_limit']);
+  const headerOnly = compileChecks({ module: 'log', authorization: 'Bearer t', rate_limit: { max_requests: 1, window_seconds: 60 } }, { namespace: 'ns', id: 'h', connections: { get: () => undefined }, logger: pino({ level: 'silent' }) });
+  assert.deepEqual(headerOnly.map((c) => `${c.phase}:${c.name}`), ['headers:authorization', 'headers:rate_limit']);
+});
+
+test('in-process rate limit: fixed window, 429 with Retry-After, a new window lets requests through', async () => {
+  let now = 1_000_000;
+  const c = memoryRateLimit({ maxRequests: 3, windowSeconds: 10 }, 'headers', () => now);
+  for (let i = 0; i < 3; i++) assert.equal(await statusOf(c, view()), 0);
+  now += 2500;
+  const r = await c.run(view());
+  assert.equal(r?.status, 429);
+  assert.equal(r?.headers?.['retry-after'], '8');
+  now += 7499;
+  assert.equal(await statusOf(c, view()), 429);
+  assert.equal((await c.run(view()))?.headers?.['retry-after'], '1', 'never 0');
+  now += 1;
+  assert.equal(await statusOf(c, view()), 0);
+});
