@@ -16,7 +16,7 @@ scenario=docker/scenario/etcd-namespaces
 for tool in etcd etcdctl redis-server redis-cli curl node; do
   command -v "$tool" >/dev/null || { echo "local-stack: $tool is missing (run scripts/install-deps.sh)" >&2; exit 1; }
 done
-[ -f dist/src/cli/main.js ] || npx tsc -p tsconfig.json
+[ -f dist/src/config/schema-validators.js ] || npm run build --silent
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/cwm-local-stack.XXXXXX")"
 pids=()

@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm install --no-audit --no-fund --loglevel=error
 fi
-npx tsc -p tsconfig.json
+npm run build --silent
 exec node dist/src/cli/main.js serve "$@"

@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-npx tsc -p tsconfig.json
+npm run build --silent
 files=$(find dist/test -name '*.test.js' | sort)
 exec node --test --test-concurrency=2 --test-timeout=180000 $files

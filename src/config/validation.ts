@@ -1,27 +1,16 @@
 /**
- * The published JSON Schemas (schema/*.json), compiled once with ajv, and the
- * one error format used by the manager, the CLI and the HTTP 422 answer:
+ * Validation against the published JSON Schemas (schema/*.json, compiled to
+ * code at build time) and of payloads against a webhook's json_schema, with
+ * the one error format used by the manager, the CLI and the HTTP 422 answer:
  * `<json pointer> <message>`, never the offending value.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { SCHEMA_DIR } from '../paths.js';
-
-type AddFormats = (ajv: Ajv) => Ajv;
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import * as schemaValidators from './schema-validators.js';
 
 export type EntryKind = 'webhook' | 'connection';
 
-function loadSchema(kind: EntryKind): object {
-  return JSON.parse(readFileSync(join(SCHEMA_DIR, `${kind}.schema.json`), 'utf8')) as object;
-}
-
-const configAjv = new Ajv({ allErrors: true, strict: false });
-const configValidators: Record<EntryKind, ValidateFunction> = {
-  webhook: configAjv.compile(loadSchema('webhook')),
-  connection: configAjv.compile(loadSchema('connection')),
-};
+const configValidators: Record<EntryKind, ValidateFunction> = schemaValidators;
 
 /** Pointers and property names come from the checked document: a hostile payload must not make the answer huge. */
 const MAX_NAME_CHARS = 128;
@@ -57,9 +46,11 @@ let payloadAjv: Ajv | undefined;
 
 function getPayloadAjv(): Ajv {
   if (payloadAjv) return payloadAjv;
-  // ajv-formats (CJS, module.exports is the plugin) is required only here: loading it costs start-up time.
-  const addFormats = createRequire(import.meta.url)('ajv-formats') as AddFormats;
-  payloadAjv = addFormats(new Ajv({ allErrors: false, strict: false, validateSchema: true }));
+  // ajv and ajv-formats (CJS) are required only here: loading them costs start-up time no config without a json_schema needs.
+  const require = createRequire(import.meta.url);
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+  const addFormats = require('ajv-formats') as (ajv: Ajv) => Ajv;
+  payloadAjv = addFormats(new AjvClass({ allErrors: false, strict: false, validateSchema: true }));
   return payloadAjv;
 }
 
