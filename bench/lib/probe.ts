@@ -19,11 +19,11 @@ export class Probe {
     });
   }
 
-  /** Milliseconds from now until POST `path` first answers 200. */
-  async untilServed(path: string, timeoutMs = 10_000): Promise<number> {
+  /** Milliseconds from now until POST `path` first answers 200, and how many POSTs that took. */
+  async untilServed(path: string, timeoutMs = 10_000): Promise<{ ms: number; polls: number }> {
     const started = performance.now();
-    for (;;) {
-      if ((await this.post(path)) === 200) return performance.now() - started;
+    for (let polls = 1; ; polls++) {
+      if ((await this.post(path)) === 200) return { ms: performance.now() - started, polls };
       if (performance.now() - started > timeoutMs) throw new Error(`POST ${path} did not answer 200 within ${timeoutMs} ms`);
     }
   }
