@@ -141,24 +141,44 @@ export function compileWebhook(namespace: string, id: string, config: WebhookCon
   }
   // An exact-size copy: a pushed-to array keeps spare capacity, which adds up over tens of thousands of webhooks.
   const outputs = bound.slice();
-  const connections = dependencies(config);
-  return {
-    namespace,
-    id,
-    dataType: config.data_type ?? 'json',
-    maxBodyBytes: config.max_body_bytes ?? ctx.maxBodyBytes,
-    headerChecks: checks.length === 0 ? NONE : checks.filter((c) => c.phase === 'headers'),
-    bodyChecks: checks.length === 0 ? NONE : checks.filter((c) => c.phase === 'body'),
-    credentialHeaders: credentialHeaders(config),
-    validatePayload: validator.fn,
-    deliveryId: deliveryIdSource({ header: config.dedupe?.header, bodyId: config.signature?.scheme === 'stripe' }),
-    dedupe: compileDedupe(config, authCtx),
-    outputs,
-    execution: config['chain-config']?.execution ?? 'sequential',
-    connections,
-    async close(): Promise<void> {
-      validator.release();
-      await closeAll(outputs);
-    },
-  };
+  return new Webhook(namespace, id, config, ctx, checks, validator, outputs, compileDedupe(config, authCtx));
+}
+
+/** A class, so that tens of thousands of webhooks share one close() instead of holding one closure each. */
+class Webhook implements CompiledWebhook {
+  readonly dataType: 'json' | 'blob';
+  readonly maxBodyBytes: number;
+  readonly headerChecks: readonly RequestCheck[];
+  readonly bodyChecks: readonly RequestCheck[];
+  readonly credentialHeaders: ReadonlySet<string>;
+  readonly validatePayload: CompiledWebhook['validatePayload'];
+  readonly deliveryId: DeliveryIdSource;
+  readonly execution: Execution;
+  readonly connections: readonly string[];
+
+  constructor(
+    readonly namespace: string,
+    readonly id: string,
+    config: WebhookConfig,
+    ctx: CompileContext,
+    checks: readonly RequestCheck[],
+    private readonly validator: PayloadValidator,
+    readonly outputs: readonly NamedOutput[],
+    readonly dedupe: DeliveryDedupe | undefined,
+  ) {
+    this.dataType = config.data_type ?? 'json';
+    this.maxBodyBytes = config.max_body_bytes ?? ctx.maxBodyBytes;
+    this.headerChecks = checks.length === 0 ? NONE : checks.filter((c) => c.phase === 'headers');
+    this.bodyChecks = checks.length === 0 ? NONE : checks.filter((c) => c.phase === 'body');
+    this.credentialHeaders = credentialHeaders(config);
+    this.validatePayload = validator.fn;
+    this.deliveryId = deliveryIdSource({ header: config.dedupe?.header, bodyId: config.signature?.scheme === 'stripe' });
+    this.execution = config['chain-config']?.execution ?? 'sequential';
+    this.connections = dependencies(config);
+  }
+
+  async close(): Promise<void> {
+    this.validator.release();
+    await closeAll(this.outputs);
+  }
 }

@@ -8,7 +8,7 @@ import type { Delivery } from '../delivery/types.js';
 import { connectionName, kafkaConnection } from './connection.js';
 import { compileJsonPath } from './json-path.js';
 import { optionalBoolean, optionalEnum, optionalInteger, optionalString } from './module-config.js';
-import { OutputConfigError, type BoundOutput, type OutputContext, type OutputModule, type OutputSpec } from './types.js';
+import { nothingToClose, OutputConfigError, type BoundOutput, type OutputContext, type OutputModule, type OutputSpec } from './types.js';
 
 export const DELIVERY_ID_HEADER = 'cwm-delivery-id';
 
@@ -43,7 +43,7 @@ export const kafkaOutput: OutputModule = {
         headers[DELIVERY_ID_HEADER] = delivery.id;
         await conn.use(() => conn.producer.send({ topic, compression, records: [{ key: keyOf(delivery), value: delivery.rawBody, headers, partition }] }));
       },
-      async close(): Promise<void> {},
+      close: nothingToClose,
     };
   },
 };

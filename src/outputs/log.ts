@@ -1,5 +1,5 @@
 /** `log` output: one pino line per delivery, handed to the logger before the sender gets 2xx. */
-import type { BoundOutput, OutputContext, OutputModule, OutputSpec } from './types.js';
+import { nothingToClose, type BoundOutput, type OutputContext, type OutputModule, type OutputSpec } from './types.js';
 import type { Delivery } from '../delivery/types.js';
 import { censorNested } from '../observability/logger.js';
 import { jsonSafePayload } from './envelope.js';
@@ -37,7 +37,7 @@ export const logOutput: OutputModule = {
         if (withHeaders) line.webhook_headers = censorNested(redact ? redactHeaders(delivery.headers) : delivery.headers);
         log.info(line, 'webhook received');
       },
-      async close(): Promise<void> {},
+      close: nothingToClose,
     };
   },
 };

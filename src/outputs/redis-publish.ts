@@ -7,7 +7,7 @@ import type { Delivery } from '../delivery/types.js';
 import { connectionName, redisConnection } from './connection.js';
 import { envelope } from './envelope.js';
 import { optionalBoolean, requiredString } from './module-config.js';
-import type { BoundOutput, OutputContext, OutputModule, OutputSpec } from './types.js';
+import { nothingToClose, type BoundOutput, type OutputContext, type OutputModule, type OutputSpec } from './types.js';
 
 export const redisPublishOutput: OutputModule = {
   name: 'redis_publish',
@@ -22,7 +22,7 @@ export const redisPublishOutput: OutputModule = {
         const message = JSON.stringify(envelope(delivery, withHeaders));
         await conn.use(() => conn.redis.publish(channel, message));
       },
-      async close(): Promise<void> {},
+      close: nothingToClose,
     };
   },
 };

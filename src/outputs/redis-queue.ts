@@ -12,7 +12,7 @@ import type { Delivery } from '../delivery/types.js';
 import { connectionName, redisConnection } from './connection.js';
 import { envelope, type Envelope } from './envelope.js';
 import { optionalBoolean, optionalBooleanOrCount, optionalInteger, optionalString } from './module-config.js';
-import type { BoundOutput, OutputContext, OutputModule, OutputSpec } from './types.js';
+import { nothingToClose, type BoundOutput, type OutputContext, type OutputModule, type OutputSpec } from './types.js';
 
 const bullmq = lazyModule<typeof BullMQ>('bullmq');
 
@@ -52,7 +52,7 @@ export const redisQueueOutput: OutputModule = {
         const queue = queueOf(conn, prefix, queueName, onError);
         await conn.use(() => queue.add(jobName, envelope(delivery, withHeaders), { jobId: jobIdFor(delivery.id), attempts, removeOnComplete, removeOnFail }));
       },
-      async close(): Promise<void> {},
+      close: nothingToClose,
     };
   },
 };

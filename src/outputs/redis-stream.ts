@@ -6,7 +6,7 @@
 import type { Delivery } from '../delivery/types.js';
 import { connectionName, redisConnection } from './connection.js';
 import { optionalBoolean, optionalInteger, requiredString } from './module-config.js';
-import type { BoundOutput, OutputContext, OutputModule, OutputSpec } from './types.js';
+import { nothingToClose, type BoundOutput, type OutputContext, type OutputModule, type OutputSpec } from './types.js';
 
 export const redisStreamOutput: OutputModule = {
   name: 'redis_stream',
@@ -24,7 +24,7 @@ export const redisStreamOutput: OutputModule = {
         fields.push('payload', delivery.rawBody);
         await conn.use(() => conn.redis.xadd(stream, 'MAXLEN', '~', maxlen, '*', ...fields));
       },
-      async close(): Promise<void> {},
+      close: nothingToClose,
     };
   },
 };

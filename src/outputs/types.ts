@@ -34,6 +34,12 @@ export interface BoundOutput {
   close(): Promise<void>;
 }
 
+/**
+ * close() of an output that holds nothing of its own (its clients belong to the
+ * connection registry): one shared function, not one closure per bound webhook.
+ */
+export async function nothingToClose(): Promise<void> {}
+
 export interface OutputModule {
   readonly name: string;
   /** Throws OutputConfigError when module-config is invalid; the previous webhook version then stays active. */
