@@ -82,6 +82,33 @@ function forwardedHeaders(req: IncomingMessage, credentials: ReadonlySet<string>
   return out;
 }
 
+/** What checks see of a request. The query and the client address are worked out only when a check asks. */
+class IncomingView implements RequestView {
+  rawBody: Buffer = EMPTY;
+  private parsedQuery: URLSearchParams | undefined;
+  private resolvedIp: string | undefined;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly search: string,
+    private readonly resolveIp: ClientIpResolver,
+    readonly namespace: string,
+    readonly webhookId: string,
+  ) {}
+
+  get headers(): IncomingMessage['headers'] {
+    return this.req.headers;
+  }
+
+  get query(): URLSearchParams {
+    return (this.parsedQuery ??= new URLSearchParams(this.search));
+  }
+
+  get clientIp(): string {
+    return (this.resolvedIp ??= this.resolveIp(this.req));
+  }
+}
+
 async function runChecks(checks: readonly RequestCheck[], view: RequestView) {
   for (const check of checks) {
     const result = check.run(view);
@@ -134,15 +161,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (req: Inco
     const contentType = req.headers['content-type'] ?? '';
     if (hook.dataType === 'json' && !isJsonContentType(contentType)) return sendError(res, 415, 'content type must be application/json');
 
-    const view: { -readonly [K in keyof RequestView]: RequestView[K] } = {
-      headers: req.headers,
-      query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
-      clientIp: options.clientIp(req),
-      namespace,
-      webhookId: id,
-      rawBody: EMPTY,
-    };
-    if (hook.headerChecks.length > 0) {
+    // Most webhooks have no checks: then no view is built at all.
+    const view = hook.headerChecks.length > 0 || hook.bodyChecks.length > 0 ? new IncomingView(req, q === -1 ? '' : url.slice(q + 1), options.clientIp, namespace, id) : undefined;
+    if (view && hook.headerChecks.length > 0) {
       const rejected = await runChecks(hook.headerChecks, view);
       if (rejected) return sendError(res, rejected.status, rejected.error, rejected.headers);
     }
@@ -157,8 +178,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (req: Inco
       }
       return; // the client went away; nothing to answer
     }
-    view.rawBody = body;
-    if (hook.bodyChecks.length > 0) {
+    if (view && hook.bodyChecks.length > 0) {
+      view.rawBody = body;
       const rejected = await runChecks(hook.bodyChecks, view);
       if (rejected) return sendError(res, rejected.status, rejected.error, rejected.headers);
     }
