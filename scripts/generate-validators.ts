@@ -11,13 +11,14 @@ import { Ajv } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
 import { SCHEMA_DIR } from '../src/paths.js';
 
-/** Kind → the schema's `$id`; the generated module exports one validator per kind under these names. */
+/** The generated module exports one validator per kind, under the kind's name. */
 const KINDS = ['webhook', 'connection'] as const;
 
 /** The generated module's source text: a pure function of the schema files and the ajv version. */
 export function validatorSource(): string {
   // The options that shape the code: every error reported, unknown keywords (descriptions, defaults) tolerated.
   const ajv = new Ajv({ allErrors: true, strict: false, code: { source: true, esm: true } });
+  /** Export name (the kind) → the schema's `$id`. */
   const refs: Record<string, string> = {};
   for (const kind of KINDS) {
     const schema = JSON.parse(readFileSync(join(SCHEMA_DIR, `${kind}.schema.json`), 'utf8')) as { $id: string };

@@ -7,10 +7,11 @@
 import { createRequire } from 'node:module';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import * as schemaValidators from './schema-validators.js';
+import type { SchemaValidator } from './schema-validators.js';
 
 export type EntryKind = 'webhook' | 'connection';
 
-const configValidators: Record<EntryKind, ValidateFunction> = schemaValidators;
+const configValidators: Record<EntryKind, SchemaValidator> = schemaValidators;
 
 /** Pointers and property names come from the checked document: a hostile payload must not make the answer huge. */
 const MAX_NAME_CHARS = 128;
@@ -39,15 +40,15 @@ export function validateConfig(kind: EntryKind, value: unknown): string[] {
 }
 
 /**
- * Payload schemas (a webhook's json_schema) get their own ajv so user schemas cannot clash with ours by $id.
- * Built on first use: adding the formats costs start-up time that configs without a json_schema never need.
+ * The ajv instance for payload schemas (webhooks' json_schema), with formats.
+ * Built on first use: loading ajv and ajv-formats costs start-up time that configs without a json_schema never need.
  */
 let payloadAjv: Ajv | undefined;
 
 function getPayloadAjv(): Ajv {
   if (payloadAjv) return payloadAjv;
-  // ajv and ajv-formats (CJS) are required only here: loading them costs start-up time no config without a json_schema needs.
   const require = createRequire(import.meta.url);
+  // ajv's CommonJS exports carry the same named `Ajv` class as its ESM types describe.
   const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
   const addFormats = require('ajv-formats') as (ajv: Ajv) => Ajv;
   payloadAjv = addFormats(new AjvClass({ allErrors: false, strict: false, validateSchema: true }));

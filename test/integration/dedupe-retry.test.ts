@@ -45,7 +45,8 @@ before(async () => {
     },
     async close(): Promise<void> {},
   };
-  const hook: CompiledWebhook = { ...compiled, outputs: [{ module: 'flaky', output: flaky }] };
+  // close() lives on the compiled webhook's prototype, which a spread does not copy.
+  const hook: CompiledWebhook = { ...compiled, outputs: [{ module: 'flaky', output: flaky }], close: () => compiled.close() };
   const handler = createWebhookHandler({
     config: { lookup: (ns, id) => (ns === 'ns' && id === 'hook' ? hook : undefined), ready: true },
     defaultNamespace: 'ns',
