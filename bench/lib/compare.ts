@@ -37,8 +37,8 @@ export interface Measured {
   readonly rounds: readonly Round[];
 }
 
-function plan(ctx: BenchContext): { warmupS: number; roundS: number; rounds: number } {
-  return ctx.smoke ? { warmupS: 1, roundS: 1, rounds: 1 } : { warmupS: 3, roundS: 4, rounds: 5 };
+function plan(ctx: BenchContext, rounds: number): { warmupS: number; roundS: number; rounds: number } {
+  return ctx.smoke ? { warmupS: 1, roundS: 1, rounds: 1 } : { warmupS: 3, roundS: 4, rounds };
 }
 
 export function median(values: readonly number[]): number {
@@ -47,8 +47,8 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-export async function compare(ctx: BenchContext, targets: readonly Target[]): Promise<Measured[]> {
-  const { warmupS, roundS, rounds } = plan(ctx);
+export async function compare(ctx: BenchContext, targets: readonly Target[], fullRounds = 5): Promise<Measured[]> {
+  const { warmupS, roundS, rounds } = plan(ctx, fullRounds);
   const load = (t: Target, durationS: number): Promise<LoadResult> =>
     runLoad({ baseUrl: t.server.baseUrl, paths: t.paths, headers: t.headers, body: PAYLOAD, connections: CONNECTIONS, durationS });
   for (const t of targets) {

@@ -98,8 +98,8 @@ export function startBare(opts: SpawnOptions = {}): Promise<ServerProcess> {
  * cwm through its CLI, logging (LOG_LEVEL=info, one line per delivery) to
  * <workDir>/<name>.cwm.log, with --cpu-prof into <profileDir>/<name>/ when profiling.
  */
-export function startCwmServer(ctx: BenchContext, name: string, env: Readonly<Record<string, string>>, readyTimeoutMs?: number): Promise<ServerProcess> {
-  return startNode(CLI, ['serve'], {
+export function startCwmServer(ctx: BenchContext, name: string, env: Readonly<Record<string, string>>, readyTimeoutMs?: number, cli = CLI): Promise<ServerProcess> {
+  return startNode(cli, ['serve'], {
     env: { LOG_LEVEL: 'info', ...env },
     logFile: join(ctx.workDir, `${name}.cwm.log`),
     nodeArgs: ctx.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(ctx.profileDir, name)}`] : [],

@@ -3,6 +3,7 @@
  * module each, added here.
  */
 import type { Scenario } from '../lib/scenario.js';
+import { abScenario } from './ab.js';
 import { configStormScenario } from './config-storm.js';
 import { etcdConfigScenario } from './etcd-config.js';
 import { httpScenario } from './http.js';
@@ -11,4 +12,4 @@ import { outputsScenario } from './outputs.js';
 import { securityScenario } from './security.js';
 import { watchEventScenario } from './watch-event.js';
 
-export const SCENARIOS: readonly Scenario[] = [httpScenario, securityScenario, outputsScenario, manyWebhooksScenario, etcdConfigScenario, watchEventScenario, configStormScenario];
+export const SCENARIOS: readonly Scenario[] = [httpScenario, securityScenario, outputsScenario, manyWebhooksScenario, etcdConfigScenario, watchEventScenario, configStormScenario, abScenario];
