@@ -1,5 +1,6 @@
 /** The process logger: pino JSON with credentials, cookies, signatures and secrets redacted. */
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { BatchedDestination } from './log-destination.js';
 
 export const REDACT_PATHS = [
   'headers.authorization',
@@ -91,9 +92,13 @@ export function censorNested<T>(value: T): T {
   return out as T;
 }
 
+/** The process logger; without a destination it writes to stdout through a BatchedDestination, flushed on exit. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = { level, base: { service: 'cwm' }, redact: { paths: REDACT_PATHS, censor: CENSOR } };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  const stdout = new BatchedDestination(1);
+  process.on('exit', () => stdout.flush());
+  return pino(options, stdout);
 }
 
 export type { Logger };

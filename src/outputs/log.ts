@@ -1,7 +1,8 @@
-/** `log` output: one pino line per delivery, handed to the logger before the sender gets 2xx. */
+/** `log` output: one pino line per delivery, written to the log destination (in the kernel) before the sender gets 2xx. */
 import { nothingToClose, type BoundOutput, type OutputContext, type OutputModule, type OutputSpec } from './types.js';
 import type { Delivery } from '../delivery/types.js';
 import { censorNested } from '../observability/logger.js';
+import { whenWritten } from '../observability/log-destination.js';
 import { jsonSafePayload } from './envelope.js';
 import { optionalBoolean } from './module-config.js';
 
@@ -23,8 +24,9 @@ export const logOutput: OutputModule = {
     // The shared line logger has no path redaction, so each object field goes through censorNested.
     // namespace, webhook_id and output come first, where a per-webhook child would have put them.
     const log = ctx.deliveryLogger;
+    const written = whenWritten(log);
     return {
-      async send(delivery: Delivery): Promise<void> {
+      send(delivery: Delivery): Promise<void> {
         const payload = jsonSafePayload(delivery);
         const line: Record<string, unknown> = {
           namespace: delivery.namespace,
@@ -36,6 +38,7 @@ export const logOutput: OutputModule = {
         };
         if (withHeaders) line.webhook_headers = censorNested(redact ? redactHeaders(delivery.headers) : delivery.headers);
         log.info(line, 'webhook received');
+        return written();
       },
       close: nothingToClose,
     };
