@@ -122,16 +122,11 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (req: Inco
   const { config, metrics, logger } = options;
   const timeouts = new DeliveryTimeouts(options.outputTimeoutMs);
 
-  const finish = (req: IncomingMessage, res: ServerResponse, { namespace, id: webhook }: Label, requestId: string, started: number): void => {
+  const unmatched = metrics.seriesFor(UNMATCHED.namespace, UNMATCHED.id);
+  const finish = (req: IncomingMessage, res: ServerResponse, label: Label, requestId: string, started: number): void => {
     const seconds = (performance.now() - started) / 1000;
     metrics.inFlight.dec();
-    if (metrics.perWebhook) {
-      metrics.requests.inc({ namespace, status: res.statusCode, webhook });
-      metrics.requestDuration.observe({ namespace, webhook }, seconds);
-    } else {
-      metrics.requests.inc({ namespace, status: res.statusCode });
-      metrics.requestDuration.observe({ namespace }, seconds);
-    }
+    metrics.recordRequest(label === UNMATCHED ? unmatched : metrics.seriesFor(label.namespace, label.id), res.statusCode, seconds);
     if (options.accessLog) logger.info({ request_id: requestId, method: req.method, path: pathOnly(req.url), status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
   };
 

@@ -3,6 +3,11 @@
  * run several instances in one process). Labels are bounded: namespace and
  * status by default (unmatched routes share one "_unmatched" namespace), the
  * webhook id only when METRICS_PER_WEBHOOK is set.
+ *
+ * Request counts are plain numbers on a RequestSeries per label set, handed
+ * to prom-client when /metrics is scraped: prom-client builds and looks up a
+ * label-string key on every inc/observe, which with thousands of namespaces
+ * cost more than the request's log line.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -13,11 +18,34 @@ export interface MetricsOptions {
   readonly perWebhook?: boolean;
 }
 
+/** One label set's request counts by status, not yet handed to prom-client. */
+export class RequestSeries {
+  private readonly pending = new Map<number, number>();
+
+  constructor(readonly namespace: string, readonly webhook: string | undefined) {}
+
+  count(status: number): void {
+    this.pending.set(status, (this.pending.get(status) ?? 0) + 1);
+  }
+
+  /** Adds the counts since the last drain to `counter`. */
+  drainInto(counter: Counter<'namespace' | 'status' | 'webhook'>): void {
+    for (const [status, n] of this.pending) {
+      if (n === 0) continue;
+      counter.inc(this.webhook === undefined ? { namespace: this.namespace, status } : { namespace: this.namespace, status, webhook: this.webhook }, n);
+      this.pending.set(status, 0);
+    }
+  }
+}
+
 export class Metrics {
   readonly registry = new Registry();
   readonly perWebhook: boolean;
   readonly requests: Counter<'namespace' | 'status' | 'webhook'>;
+  /** Without labels by default: 14 buckets per namespace would be most of the series a large fleet has. */
   readonly requestDuration: Histogram<'namespace' | 'webhook'>;
+  /** namespace → webhook id (or "" without METRICS_PER_WEBHOOK) → series. */
+  private readonly series = new Map<string, Map<string, RequestSeries>>();
   readonly inFlight = new Gauge({ name: 'cwm_requests_in_flight', help: 'Webhook requests being handled right now', registers: [this.registry] });
   readonly outputErrors = new Counter({ name: 'cwm_output_errors_total', help: 'Failed or timed-out output sends by module', labelNames: ['module'], registers: [this.registry] });
   readonly configRevision = new Gauge({ name: 'cwm_config_revision', help: 'Last applied config store revision (etcd mod_revision; file reload counter)', registers: [this.registry] });
@@ -34,9 +62,41 @@ export class Metrics {
   constructor(options: MetricsOptions = {}) {
     this.perWebhook = options.perWebhook === true;
     const extra = this.perWebhook ? (['webhook'] as const) : [];
-    this.requests = new Counter({ name: 'cwm_requests_total', help: 'Webhook requests by namespace and status', labelNames: ['namespace', 'status', ...extra], registers: [this.registry] });
-    this.requestDuration = new Histogram({ name: 'cwm_request_duration_seconds', help: 'Webhook request latency, first byte in to response written', labelNames: ['namespace', ...extra], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
+    const series = this.series;
+    this.requests = new Counter({
+      name: 'cwm_requests_total',
+      help: 'Webhook requests by namespace and status',
+      labelNames: ['namespace', 'status', ...extra],
+      registers: [this.registry],
+      collect(): void {
+        for (const byWebhook of series.values()) for (const s of byWebhook.values()) s.drainInto(this);
+      },
+    });
+    this.requestDuration = new Histogram({
+      name: 'cwm_request_duration_seconds',
+      help: 'Webhook request latency, first byte in to response written',
+      labelNames: this.perWebhook ? ['namespace', 'webhook'] : [],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'cwm_' });
+  }
+
+  /** The series a request to `namespace`/`webhook` is counted in; the webhook only matters with METRICS_PER_WEBHOOK. */
+  seriesFor(namespace: string, webhook: string): RequestSeries {
+    const id = this.perWebhook ? webhook : '';
+    let byWebhook = this.series.get(namespace);
+    if (!byWebhook) this.series.set(namespace, (byWebhook = new Map()));
+    let s = byWebhook.get(id);
+    if (!s) byWebhook.set(id, (s = new RequestSeries(namespace, this.perWebhook ? webhook : undefined)));
+    return s;
+  }
+
+  /** One finished webhook request. */
+  recordRequest(series: RequestSeries, status: number, seconds: number): void {
+    series.count(status);
+    if (series.webhook === undefined) this.requestDuration.observe(seconds);
+    else this.requestDuration.observe({ namespace: series.namespace, webhook: series.webhook }, seconds);
   }
 
   trackSource(connected: () => boolean, ready: () => boolean): void {

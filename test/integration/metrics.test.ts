@@ -51,7 +51,8 @@ test('requests are counted by namespace and status; unmatched routes share one l
   assert.equal(sample(text, 'cwm_requests_total{namespace="_unmatched",status="400"}'), 1);
   assert.doesNotMatch(text, /namespace="ns\d+"/);
   assert.doesNotMatch(text, /webhook="/, 'no per-webhook label unless METRICS_PER_WEBHOOK');
-  assert.equal(sample(text, 'cwm_request_duration_seconds_count{namespace="m"}'), 4);
+  // The latency histogram has no labels unless METRICS_PER_WEBHOOK: every webhook request above is in it.
+  assert.equal(sample(text, 'cwm_request_duration_seconds_count'), 55);
   assert.equal(sample(text, 'cwm_requests_in_flight'), 0);
 });
 
@@ -108,6 +109,7 @@ test('METRICS_PER_WEBHOOK adds a webhook label for matched webhooks only', async
     const text = await (await fetch(`${perHook.baseUrl}/metrics`)).text();
     assert.equal(sample(text, 'cwm_requests_total{namespace="m",status="200",webhook="hook1"}'), 1);
     assert.equal(sample(text, 'cwm_requests_total{namespace="_unmatched",status="404",webhook="_unmatched"}'), 1);
+    assert.equal(sample(text, 'cwm_request_duration_seconds_count{namespace="m",webhook="hook1"}'), 1);
   } finally {
     assert.equal(await perHook.stop(), 0);
   }
