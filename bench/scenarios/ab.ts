@@ -3,6 +3,9 @@
  * named by CWM_BENCH_BASELINE (a checkout with `npm run build` done), in
  * interleaved rounds. Without it, this build against itself: the spread of
  * that A/A run is how small a difference this machine can show at all.
+ * CWM_BENCH_BASELINE_ENV / CWM_BENCH_CANDIDATE_ENV (JSON objects) add
+ * environment variables to one side, e.g. {"LOG_LEVEL":"warn"} to price the
+ * log line, or {"NODE_OPTIONS":"--max-semi-space-size=64"}.
  */
 import { join } from 'node:path';
 import { CLI } from '../../test/helpers/cwm-process.js';
@@ -12,6 +15,17 @@ import type { Figure, Scenario } from '../lib/scenario.js';
 import { configDir } from './http.js';
 
 const ROUNDS = 10;
+
+/** Extra environment for one side, from a JSON object in `variable`. */
+function extraEnv(variable: string): Record<string, string> {
+  const text = process.env[variable];
+  if (!text) return {};
+  const parsed: unknown = JSON.parse(text);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+    throw new Error(`${variable} must be a JSON object of strings, e.g. {"LOG_LEVEL":"warn"}`);
+  }
+  return parsed as Record<string, string>;
+}
 
 function spread(candidate: Measured, baseline: Measured): Figure[] {
   const ratios = candidate.rounds.map((r, i) => r.cpuUsPerRequest / (baseline.rounds[i]?.cpuUsPerRequest ?? NaN));
@@ -27,10 +41,14 @@ export const abScenario: Scenario = {
   async run(ctx) {
     const baselineDir = process.env.CWM_BENCH_BASELINE;
     const baselineCli = baselineDir ? join(baselineDir, 'dist', 'src', 'cli', 'main.js') : CLI;
-    ctx.log(`baseline: ${baselineCli}`);
+    const baselineEnv = extraEnv('CWM_BENCH_BASELINE_ENV');
+    const candidateEnv = extraEnv('CWM_BENCH_CANDIDATE_ENV');
+    ctx.log(`baseline: ${baselineCli} ${JSON.stringify(baselineEnv)}; candidate: ${CLI} ${JSON.stringify(candidateEnv)}`);
     const dir = configDir(ctx, 'ab', { bench: { data_type: 'json', module: 'log' } });
     const env = { CONFIG_BACKEND: 'file', CONFIG_DIR: dir };
-    return withServers([() => startCwmServer(ctx, 'ab-baseline', env, undefined, baselineCli), () => startCwmServer(ctx, 'ab-candidate', env)], async ([a, b]) => {
+    const baselineStart = (): Promise<ServerProcess> => startCwmServer(ctx, 'ab-baseline', { ...env, ...baselineEnv }, undefined, baselineCli);
+    const candidateStart = (): Promise<ServerProcess> => startCwmServer(ctx, 'ab-candidate', { ...env, ...candidateEnv });
+    return withServers([baselineStart, candidateStart], async ([a, b]) => {
       const [baseline, candidate] = await compare(
         ctx,
         [

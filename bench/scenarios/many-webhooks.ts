@@ -19,12 +19,19 @@ export const manyWebhooksScenario: Scenario = {
     return withEtcd(ctx, async ({ client, startCwm }) => {
       await putMany(client, gridEntries(namespaces, perNamespace));
       return withServers([() => startBare(), () => startCwm('many-webhooks', 60_000)], async ([bare, cwm]) => {
-        const [b, c] = await compare(ctx, [
+        const [b, c, one] = await compare(ctx, [
           { label: 'bare node:http', server: bare as ServerProcess, paths },
           { label: `cwm, ${paths.length} webhooks`, server: cwm as ServerProcess, paths },
+          // The same process hit on one path: what spreading requests costs, apart from the loaded heap.
+          { label: `cwm, ${paths.length} webhooks loaded, one path`, server: cwm as ServerProcess, paths: paths.slice(0, 1) },
         ]);
-        if (!b || !c) throw new Error('compare returned fewer results than targets');
-        return [...loadFigures(c), ...ratioFigures(c, b, { throughput: { op: '>=', target: 0.5 }, p99: { op: '<=', target: 2.5 } })];
+        if (!b || !c || !one) throw new Error('compare returned fewer results than targets');
+        return [
+          ...loadFigures(c),
+          ...ratioFigures(c, b, { throughput: { op: '>=', target: 0.5 }, p99: { op: '<=', target: 2.5 } }),
+          ...loadFigures(one).filter((f) => f.measure.endsWith('CPU per request')),
+          ...ratioFigures(c, one).filter((f) => f.measure.endsWith('CPU per request')),
+        ];
       });
     });
   },
