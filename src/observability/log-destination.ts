@@ -50,7 +50,7 @@ export class BatchedDestination implements DestinationStream {
     this.flushQueued();
   };
 
-  constructor(private readonly fd: number, private readonly write_: WriteFn = writeSync) {}
+  constructor(private readonly fd: number, private readonly writeFn: WriteFn = writeSync) {}
 
   write(line: string): void {
     this.lines.push(line);
@@ -86,11 +86,6 @@ export class BatchedDestination implements DestinationStream {
     cb?.();
   }
 
-  /** What pino calls on exit: the same as flush. */
-  flushSync(): void {
-    this.flush();
-  }
-
   /**
    * Writes the pending batch, then the open one; false when stdout is full.
    * A write error fails the batch (its deliveries are answered 503) and the
@@ -107,7 +102,7 @@ export class BatchedDestination implements DestinationStream {
     const bytes = this.pendingBytes;
     let offset = 0;
     try {
-      while (offset < bytes.length) offset += this.write_(this.fd, bytes, offset);
+      while (offset < bytes.length) offset += this.writeFn(this.fd, bytes, offset);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
         this.pendingBytes = bytes.subarray(offset);
