@@ -54,6 +54,12 @@ test('requests are counted by namespace and status; unmatched routes share one l
   // The latency histogram has no labels unless METRICS_PER_WEBHOOK: every webhook request above is in it.
   assert.equal(sample(text, 'cwm_request_duration_seconds_count'), 55);
   assert.equal(sample(text, 'cwm_requests_in_flight'), 0);
+  // Counts are handed to prom-client at scrape time: a second scrape must neither repeat nor lose them.
+  assert.equal((await cwm.post('/webhook/m/hook1', { i: 3 })).status, 200);
+  const again = await scrape();
+  assert.equal(sample(again, 'cwm_requests_total{namespace="m",status="200"}'), 4);
+  assert.equal(sample(again, 'cwm_requests_total{namespace="_unmatched",status="404"}'), 50);
+  assert.equal(sample(again, 'cwm_request_duration_seconds_count'), 56);
 });
 
 test('config gauges: entries loaded, revision applied, invalid entries, source connected, ready', async () => {
