@@ -14,10 +14,23 @@ import { symbols, type DestinationStream, type Logger } from 'pino';
 /** write(2) as node exposes it; replaceable so tests can play a slow or broken reader. */
 export type WriteFn = (fd: number, buffer: Buffer, offset: number) => number;
 
+export interface BatchedDestinationOptions {
+  /** Default: fs.writeSync. */
+  readonly write?: WriteFn;
+  /**
+   * While a non-blocking stdout is full, lines wait in memory up to this many
+   * characters; beyond it new lines are dropped and their deliveries fail
+   * (503) instead of the process growing until it dies. Default 64 Mi.
+   */
+  readonly maxQueuedChars?: number;
+  /** flush() waits at most this long for a full non-blocking stdout, then drops what is left. Default 5000. */
+  readonly flushLimitMs?: number;
+  /** Where a failed write is reported (the log itself cannot say it). Default: one line on stderr. */
+  readonly onError?: (err: Error) => void;
+}
+
 /** How long to wait before retrying when a non-blocking stdout is full (the reader is slower than us). */
 const RETRY_FULL_MS = 2;
-/** flush() blocks at most this long on a full stdout (a reader that stopped reading): then it gives up. */
-const FLUSH_BLOCK_LIMIT_MS = 5000;
 
 interface Batch {
   readonly done: Promise<void>;
@@ -32,28 +45,58 @@ function newBatch(): Batch {
     resolve = res;
     reject = rej;
   });
-  // Nobody may be waiting (only non-delivery lines in it): a failed write is then reported by the next one.
+  // A batch may hold only lines nobody waits for; its failure is reported through onError.
   done.catch(() => {});
   return { done, resolve, reject };
 }
 
+function reportOnStderr(err: Error): void {
+  try {
+    writeSync(2, `cwm: writing the log to stdout failed: ${err.message}\n`);
+  } catch {
+    // stderr is gone too: nothing left to tell.
+  }
+}
+
 export class BatchedDestination implements DestinationStream {
+  private readonly writeFn: WriteFn;
+  private readonly maxQueuedChars: number;
+  private readonly flushLimitMs: number;
+  private readonly onError: (err: Error) => void;
+
   private lines: string[] = [];
+  private queuedChars = 0;
   /** The lines not yet handed to write(2), in order; their batch settles when the last byte is written. */
   private open: Batch | undefined;
   /** Bytes of an earlier batch still to write (stdout was full), and that batch. */
   private pendingBytes: Buffer | undefined;
   private pending: Batch | undefined;
+  /** The last line offered was dropped (queue full): written() fails for the caller who logged it. */
+  private lastDropped: Error | undefined;
+  /** Whether the last byte that reached stdout ended a line: after a write failed part-way, the next write starts a new one. */
+  private atLineStart = true;
+  private failing = false;
   private scheduled = false;
   private readonly flushSoon = (): void => {
     this.scheduled = false;
     this.flushQueued();
   };
 
-  constructor(private readonly fd: number, private readonly writeFn: WriteFn = writeSync) {}
+  constructor(private readonly fd: number, options: BatchedDestinationOptions = {}) {
+    this.writeFn = options.write ?? writeSync;
+    this.maxQueuedChars = options.maxQueuedChars ?? 64 * 1024 * 1024;
+    this.flushLimitMs = options.flushLimitMs ?? 5000;
+    this.onError = options.onError ?? reportOnStderr;
+  }
 
   write(line: string): void {
+    if (this.pendingBytes !== undefined && this.queuedChars + line.length > this.maxQueuedChars) {
+      this.lastDropped = new Error(`log destination full: stdout has not been read while ${this.queuedChars} characters waited`);
+      return;
+    }
+    this.lastDropped = undefined;
     this.lines.push(line);
+    this.queuedChars += line.length;
     this.open ??= newBatch();
     if (!this.scheduled && this.pendingBytes === undefined) {
       this.scheduled = true;
@@ -62,21 +105,27 @@ export class BatchedDestination implements DestinationStream {
     }
   }
 
-  /** Settles once every line written so far is in the kernel; rejects if the destination failed. */
+  /** Settles once every line written so far is in the kernel; rejects if the destination failed or dropped the last line. */
   written(): Promise<void> {
+    if (this.lastDropped) return Promise.reject(this.lastDropped);
     return this.open?.done ?? this.pending?.done ?? Promise.resolve();
   }
 
-  /** pino's logger.flush(cb), used before exit: everything out, blocking while stdout is full (bounded), then cb. */
+  /**
+   * pino's logger.flush(cb), used before exit: everything out, then cb. On a
+   * full non-blocking stdout it waits at most flushLimitMs; a blocking stdout
+   * whose reader stopped blocks it (and so the exit) until the reader reads.
+   */
   flush(cb?: (err?: Error) => void): void {
-    const deadline = performance.now() + FLUSH_BLOCK_LIMIT_MS;
+    const deadline = performance.now() + this.flushLimitMs;
     while (this.pendingBytes !== undefined || this.lines.length > 0) {
       if (this.writeSome()) continue;
       if (performance.now() > deadline) {
-        const err = new Error(`log destination still full after ${FLUSH_BLOCK_LIMIT_MS} ms; lines dropped`);
+        const err = new Error(`log destination still full after ${this.flushLimitMs} ms; lines dropped`);
         this.settle((batch) => batch.reject(err));
         this.open?.reject(err);
         this.lines = [];
+        this.queuedChars = 0;
         this.open = undefined;
         cb?.(err);
         return;
@@ -94,23 +143,31 @@ export class BatchedDestination implements DestinationStream {
   private writeSome(): boolean {
     if (this.pendingBytes === undefined) {
       if (this.lines.length === 0) return true;
-      this.pendingBytes = Buffer.from(this.lines.join(''));
+      this.pendingBytes = Buffer.from((this.atLineStart ? '' : '\n') + this.lines.join(''));
       this.pending = this.open;
       this.lines = [];
+      this.queuedChars = 0;
       this.open = undefined;
     }
     const bytes = this.pendingBytes;
     let offset = 0;
     try {
-      while (offset < bytes.length) offset += this.writeFn(this.fd, bytes, offset);
+      while (offset < bytes.length) {
+        const n = this.writeFn(this.fd, bytes, offset);
+        if (n > 0) this.atLineStart = bytes[offset + n - 1] === 0x0a;
+        offset += n;
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
         this.pendingBytes = bytes.subarray(offset);
         return false;
       }
+      if (!this.failing) this.onError(err as Error);
+      this.failing = true;
       this.settle((batch) => batch.reject(err as Error));
       return true;
     }
+    this.failing = false;
     this.settle((batch) => batch.resolve());
     return true;
   }

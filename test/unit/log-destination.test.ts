@@ -1,7 +1,8 @@
 /**
  * BatchedDestination: one write(2) per event-loop turn, `written()` settles
  * only once the bytes are in the kernel, a full stdout (EAGAIN) delays
- * without losing or reordering, a broken one fails the waiting deliveries.
+ * without losing or reordering (and without growing past its cap), a broken
+ * one fails the waiting deliveries.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,7 +40,7 @@ async function state(p: Promise<void>): Promise<string> {
 
 test('lines of one turn go out in one write, in order, and written() settles only after it', async () => {
   const fd = fakeFd();
-  const dest = new BatchedDestination(1, fd.write);
+  const dest = new BatchedDestination(1, { write: fd.write, onError: () => {} });
   dest.write('a\n');
   dest.write('b\n');
   const done = dest.written();
@@ -56,40 +57,67 @@ test('lines of one turn go out in one write, in order, and written() settles onl
 });
 
 test('nothing to write: written() is already settled', async () => {
-  const dest = new BatchedDestination(1, fakeFd().write);
+  const dest = new BatchedDestination(1, { write: fakeFd().write });
   assert.equal(await state(dest.written()), 'resolved');
 });
 
 test('a full stdout (EAGAIN, short writes) delays the answer but loses and reorders nothing', async () => {
-  // Calls 0 and 2: full. Call 1: only 3 bytes taken. Then everything.
-  const fd = fakeFd((call, bytes) => (call === 0 || call === 2 ? errno('EAGAIN') : call === 1 ? Math.min(3, bytes.length) : bytes.length));
-  const dest = new BatchedDestination(1, fd.write);
+  // Calls 0 and 2: full. Call 1: only 3 bytes taken. Call 3: the rest of the first batch. Call 4 (second batch): full. Then everything.
+  const fd = fakeFd((call, bytes) => ([0, 2, 4].includes(call) ? errno('EAGAIN') : call === 1 ? Math.min(3, bytes.length) : bytes.length));
+  const dest = new BatchedDestination(1, { write: fd.write });
   dest.write('first line\n');
   const first = dest.written();
   await nextTurn();
   assert.equal(await state(first), 'pending', 'still waiting for the reader');
   dest.write('second line\n');
   const second = dest.written();
+  assert.notEqual(second, first, 'a line logged while an earlier batch waits gets its own batch');
   await first;
+  assert.equal(fd.text(), 'first line\n');
+  assert.equal(await state(second), 'pending', 'the second batch met a full stdout of its own');
   await second;
   assert.equal(fd.text(), 'first line\nsecond line\n');
 });
 
-test('a write error fails the waiting lines; later lines are written again', async () => {
+test('while stdout stays full, lines beyond the cap are dropped and their callers told; the rest is written later', async () => {
+  let full = true;
+  const fd = fakeFd((_c, bytes) => (full ? errno('EAGAIN') : bytes.length));
+  const dest = new BatchedDestination(1, { write: fd.write, maxQueuedChars: 20 });
+  dest.write('stuck 1\n');
+  const stuck = dest.written();
+  await nextTurn(); // the first batch meets the full stdout
+  dest.write('queued 2\n');
+  const queued = dest.written();
+  dest.write('dropped 3 is too long\n');
+  await assert.rejects(dest.written(), /log destination full/);
+  dest.write('fits 4\n');
+  const fits = dest.written();
+  assert.equal(await state(fits), 'pending', 'a line that fits is queued again');
+  full = false;
+  await Promise.all([stuck, queued, fits]);
+  assert.equal(fd.text(), 'stuck 1\nqueued 2\nfits 4\n');
+});
+
+test('a write error fails the waiting lines, is reported once, and later lines are written again on a line of their own', async () => {
   let broken = true;
-  const fd = fakeFd((_c, bytes) => (broken ? errno('EPIPE') : bytes.length));
-  const dest = new BatchedDestination(1, fd.write);
-  dest.write('lost\n');
+  const errors: Error[] = [];
+  // A short write of 4 bytes, then the error: half a line reached the file.
+  const fd = fakeFd((call, bytes) => (broken ? (call === 0 ? 4 : errno('EPIPE')) : bytes.length));
+  const dest = new BatchedDestination(1, { write: fd.write, onError: (e) => errors.push(e) });
+  dest.write('lost line\n');
   await assert.rejects(dest.written(), /EPIPE/);
+  dest.write('lost too\n');
+  await assert.rejects(dest.written(), /EPIPE/);
+  assert.equal(errors.length, 1, 'one report per failure, not per batch');
   broken = false;
   dest.write('kept\n');
   await dest.written();
-  assert.equal(fd.text(), 'kept\n');
+  assert.equal(fd.text(), 'lost\nkept\n', 'the broken line is ended before the next one');
 });
 
 test('flush() writes everything now, waiting out a full stdout, then calls back', () => {
   const fd = fakeFd((call, bytes) => (call < 2 ? errno('EAGAIN') : bytes.length));
-  const dest = new BatchedDestination(1, fd.write);
+  const dest = new BatchedDestination(1, { write: fd.write, onError: () => {} });
   dest.write('x\n');
   dest.write('y\n');
   let called = false;
@@ -101,9 +129,21 @@ test('flush() writes everything now, waiting out a full stdout, then calls back'
   assert.equal(fd.text(), 'x\ny\n');
 });
 
+test('flush() gives up on a stdout that stays full past its limit, failing the waiting lines', async () => {
+  const fd = fakeFd(() => errno('EAGAIN'));
+  const dest = new BatchedDestination(1, { write: fd.write, flushLimitMs: 30 });
+  dest.write('never\n');
+  const waiting = dest.written();
+  let failure: Error | undefined;
+  dest.flush((err) => (failure = err));
+  assert.match(String(failure), /still full after 30 ms/);
+  await assert.rejects(waiting, /still full/);
+  assert.equal(fd.text(), '');
+});
+
 test('whenWritten follows a pino logger and its children to their BatchedDestination', async () => {
   const fd = fakeFd();
-  const logger = pino({ base: null }, new BatchedDestination(1, fd.write)).child({ component: 'x' });
+  const logger = pino({ base: null }, new BatchedDestination(1, { write: fd.write, onError: () => {} })).child({ component: 'x' });
   const written = whenWritten(logger);
   logger.info({ n: 1 }, 'hello');
   assert.equal(fd.text(), '');
