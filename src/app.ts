@@ -10,7 +10,7 @@ import { clientIpResolver } from './auth/client-ip.js';
 import { ConfigManager } from './config/manager.js';
 import type { ConfigProvider } from './config/provider.js';
 import { createProvider } from './config/providers/index.js';
-import { ConnectionRegistry } from './connections/registry.js';
+import { LiveConnections } from './connections/live.js';
 import { createAdminApp } from './http/admin-app.js';
 import { createHttpServer } from './http/server.js';
 import { createWebhookHandler } from './http/webhook-handler.js';
@@ -45,7 +45,7 @@ function trustedProxies(cidrs: readonly string[]): ReturnType<typeof compileCidr
 export function createCwm(settings: Settings, logger: Logger, provider?: ConfigProvider): Cwm {
   const clientIp = clientIpResolver(trustedProxies(settings.trustedProxies));
   const metrics = new Metrics({ perWebhook: settings.metricsPerWebhook });
-  const connections = new ConnectionRegistry(logger.child({ component: 'connections' }), { timeoutMs: settings.outputTimeoutMs });
+  const connections = new LiveConnections(logger.child({ component: 'connections' }), { timeoutMs: settings.outputTimeoutMs });
   const manager = new ConfigManager({
     logger: logger.child({ component: 'config' }),
     metrics,

@@ -10,7 +10,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { createKafkaProducer } from '../../src/connections/kafka-client.js';
+import { createKafkaProducer } from '../../src/connections/kafka.js';
 import { startKafkaMock, type KafkaMock } from '../../test/helpers/kafka.js';
 import { startRedis, type RedisServer } from '../../test/helpers/redis.js';
 import { compare, CONNECTIONS, loadFigures, ratioFigures, type Backing } from '../lib/compare.js';
@@ -43,7 +43,7 @@ async function clientOnlyFigures(ctx: BenchContext, redis: RedisServer, kafka: K
   const value = Buffer.from(PAYLOAD);
   const client = new Redis(redis.url, { maxRetriesPerRequest: null });
   const queue = new Queue('client-only', { connection: client });
-  const producer = createKafkaProducer({ type: 'kafka', bootstrap_servers: kafka.bootstraps }, { logger: pino({ level: 'warn' }), requestTimeoutMs: 5000 });
+  const producer = createKafkaProducer({ bootstrap_servers: kafka.bootstraps, client_id: 'cwm-bench' }, { logger: pino({ level: 'warn' }), requestTimeoutMs: 5000 });
   try {
     ctx.log(`client only: ${count} Queue.add, ${count} Kafka producer sends`);
     const queueAdd = await opsPerSecond((i) => queue.add('webhook', { payload, headers: {}, meta: { delivery_id: `c-${i}` } }, { jobId: `c-${i}`, removeOnComplete: true }), count);

@@ -9,7 +9,7 @@ import { gridEntries, logHookValue } from '../../test/helpers/etcd-seed.js';
 import { ConfigManager } from '../../src/config/manager.js';
 import { parseKey, type EntryKey } from '../../src/config/keys.js';
 import type { RawEntry } from '../../src/config/provider.js';
-import { ConnectionRegistry } from '../../src/connections/registry.js';
+import { LiveConnections } from '../../src/connections/live.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { median } from '../lib/compare.js';
 import type { Scenario } from '../lib/scenario.js';
@@ -21,7 +21,7 @@ function entry(key: string, value: string): RawEntry {
 
 function manager(): ConfigManager {
   const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true }));
-  return new ConfigManager({ logger, metrics: new Metrics({ defaultMetrics: false }), connections: new ConnectionRegistry(logger), maxBodyBytes: 1024 * 1024, envAllowlist: /^CWM_/ });
+  return new ConfigManager({ logger, metrics: new Metrics({ defaultMetrics: false }), connections: new LiveConnections(logger), maxBodyBytes: 1024 * 1024, envAllowlist: /^CWM_/ });
 }
 
 /**

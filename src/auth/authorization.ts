@@ -2,14 +2,17 @@
 import { digestOf, matchesDigest } from './constant-time.js';
 import { headerValue } from './request-headers.js';
 import { unauthorized } from './rejections.js';
-import type { RequestCheck } from './types.js';
+import { secret } from './schema-parts.js';
+import { defineCheck } from './types.js';
 
-export function authorizationCheck(expected: string): RequestCheck {
-  const digest = digestOf(expected);
-  const rejection = unauthorized('missing or invalid Authorization header');
-  return {
-    name: 'authorization',
-    phase: 'headers',
-    run: (req) => (matchesDigest(digest, headerValue(req.headers, 'authorization')) ? null : rejection),
-  };
-}
+export const authorizationCheck = defineCheck({
+  field: 'authorization',
+  schema: { ...secret, description: 'Expected Authorization header value, e.g. "Bearer {$CWM_SECRET_TOKEN}".' },
+  phase: 'headers',
+  order: 20,
+  compile(expected) {
+    const digest = digestOf(expected);
+    const rejection = unauthorized('missing or invalid Authorization header');
+    return (req) => (matchesDigest(digest, headerValue(req.headers, 'authorization')) ? null : rejection);
+  },
+});

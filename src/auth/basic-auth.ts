@@ -1,8 +1,10 @@
 /** `basic_auth`: RFC 7617 credentials; user and password are both compared, in constant time. */
+import { Type } from '@sinclair/typebox';
 import { digestOf, matchesDigest } from './constant-time.js';
 import { headerValue } from './request-headers.js';
 import { unauthorized } from './rejections.js';
-import type { RequestCheck } from './types.js';
+import { secret } from './schema-parts.js';
+import { defineCheck } from './types.js';
 
 const SCHEME = /^basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i;
 
@@ -15,19 +17,21 @@ function credentials(header: string | undefined): { user: string; password: stri
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-export function basicAuthCheck(username: string, password: string): RequestCheck {
-  const userDigest = digestOf(username);
-  const passwordDigest = digestOf(password);
-  const rejection = unauthorized('missing or invalid basic credentials', { 'www-authenticate': 'Basic realm="cwm", charset="UTF-8"' });
-  return {
-    name: 'basic_auth',
-    phase: 'headers',
-    run(req) {
+export const basicAuthCheck = defineCheck({
+  field: 'basic_auth',
+  schema: Type.Object({ username: Type.String({ minLength: 1 }), password: secret }, { additionalProperties: false }),
+  phase: 'headers',
+  order: 30,
+  compile(config) {
+    const userDigest = digestOf(config.username);
+    const passwordDigest = digestOf(config.password);
+    const rejection = unauthorized('missing or invalid basic credentials', { 'www-authenticate': 'Basic realm="cwm", charset="UTF-8"' });
+    return (req) => {
       const given = credentials(headerValue(req.headers, 'authorization'));
       // Both comparisons always run: which half was wrong must not show in the timing.
       const userOk = matchesDigest(userDigest, given?.user);
       const passwordOk = matchesDigest(passwordDigest, given?.password);
       return userOk && passwordOk ? null : rejection;
-    },
-  };
-}
+    };
+  },
+});

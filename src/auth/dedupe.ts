@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConnectionLookup } from '../connections/types.js';
-import { readyRedis } from './redis-access.js';
-import type { DedupeClaim, DeliveryDedupe } from './types.js';
+import { redisConnection } from '../connections/redis.js';
+import type { CheckContext, DedupeClaim, DeliveryDedupe } from './types.js';
 
 const DONE = 'done';
 /** Bounds how long a crashed instance's claim blocks retries of that id. */
@@ -43,9 +43,13 @@ export function redisDedupe(options: DedupeOptions): DeliveryDedupe {
   };
   return {
     async claim(deliveryId): Promise<DedupeClaim> {
-      const conn = await readyRedis(options.connections, options.connection);
-      if (!conn) return { kind: 'unavailable' };
-      const { redis } = conn;
+      let conn;
+      try {
+        conn = await options.connections.ready(options.connection, redisConnection);
+      } catch {
+        return { kind: 'unavailable' };
+      }
+      const redis = conn.client;
       const key = options.keyPrefix + deliveryId;
       const token = randomUUID();
       let state: unknown;
@@ -69,4 +73,15 @@ export function redisDedupe(options: DedupeOptions): DeliveryDedupe {
       };
     },
   };
+}
+
+/** The dedupe store of a webhook's `dedupe` block, keyed per namespace and id. */
+export function compileDedupe(config: { readonly connection: string; readonly ttl_seconds: number }, ctx: CheckContext): DeliveryDedupe {
+  return redisDedupe({
+    connection: config.connection,
+    connections: ctx.connections,
+    keyPrefix: `cwm:dedupe:${ctx.namespace}/${ctx.id}:`,
+    ttlSeconds: config.ttl_seconds,
+    logger: ctx.logger,
+  });
 }

@@ -1,33 +1,52 @@
-/** `hmac` (CWM's generic scheme): `<prefix><hex|base64 HMAC of the raw body>` in a configured header. */
-import { unauthorized } from './rejections.js';
+/**
+ * `hmac` (CWM's generic scheme): an HMAC of the raw body in a configured
+ * header, as `<prefix><digest>` or `<algorithm>=<digest>` (GitHub's
+ * `sha256=<hex>`; the algorithm name is case-insensitive and must be the
+ * configured one). Hex digests are case-insensitive.
+ */
+import { stringEnum } from '../schema-kit.js';
+import { Type } from '@sinclair/typebox';
 import { headerValue } from './request-headers.js';
-import { decodeBase64, decodeHex, macMatches, type MacAlgorithm } from './signature/mac.js';
-import type { RequestCheck } from './types.js';
+import { unauthorized } from './rejections.js';
+import { headerName, secretList, secrets } from './schema-parts.js';
+import { decodeBase64, decodeHex, macMatches } from './signature/mac.js';
+import { defineCheck } from './types.js';
 
-export interface HmacOptions {
-  readonly secrets: readonly string[];
-  readonly header: string;
-  readonly algorithm: MacAlgorithm;
-  readonly encoding: 'hex' | 'base64';
-  readonly prefix: string;
-}
+const ALGORITHMS = ['sha1', 'sha256', 'sha512'] as const;
 
-export function hmacCheck(options: HmacOptions): RequestCheck {
-  const keys = options.secrets.map((s) => Buffer.from(s, 'utf8'));
-  const name = options.header.toLowerCase();
-  const decode = options.encoding === 'hex' ? decodeHex : decodeBase64;
-  const missing = unauthorized(`missing ${options.header} header`);
-  const mismatch = unauthorized('signature does not match');
-  return {
-    name: 'hmac',
-    phase: 'body',
-    run(req) {
+export const hmacCheck = defineCheck({
+  field: 'hmac',
+  schema: Type.Object(
+    {
+      secret: secrets,
+      header: Type.Unsafe<string>({ ...headerName, default: 'X-HMAC-Signature' }),
+      algorithm: stringEnum(ALGORITHMS, { default: 'sha256' }),
+      encoding: stringEnum(['hex', 'base64'] as const, { default: 'hex' }),
+      prefix: Type.String({ default: '' }),
+    },
+    { additionalProperties: false },
+  ),
+  phase: 'body',
+  order: 60,
+  credentialHeaders: (config) => [config.header.toLowerCase()],
+  compile(config) {
+    const keys = secretList(config.secret).map((s) => Buffer.from(s, 'utf8'));
+    const name = config.header.toLowerCase();
+    const decode = config.encoding === 'hex' ? decodeHex : decodeBase64;
+    const labelled = `${config.algorithm}=`;
+    const missing = unauthorized(`missing ${config.header} header`);
+    const mismatch = unauthorized('signature does not match');
+    const digestText = (value: string): string | undefined => {
+      if (config.prefix !== '' && value.startsWith(config.prefix)) return value.slice(config.prefix.length);
+      if (value.slice(0, labelled.length).toLowerCase() === labelled) return value.slice(labelled.length);
+      return config.prefix === '' ? value : undefined;
+    };
+    return (req) => {
       const value = headerValue(req.headers, name);
       if (value === undefined) return missing;
-      const trimmed = value.trim();
-      // Hex digests are case-insensitive; the prefix is matched as configured.
-      const mac = trimmed.startsWith(options.prefix) ? decode(trimmed.slice(options.prefix.length)) : undefined;
-      return mac && macMatches(options.algorithm, keys, [req.rawBody], [mac]) ? null : mismatch;
-    },
-  };
-}
+      const text = digestText(value.trim());
+      const mac = text === undefined ? undefined : decode(text);
+      return mac && macMatches(config.algorithm, keys, [req.rawBody], [mac]) ? null : mismatch;
+    };
+  },
+});

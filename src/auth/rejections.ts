@@ -1,4 +1,5 @@
 /** The two answers an auth check gives (DESIGN §3): 401 for credentials and signatures, 403 for addresses. */
+import { RETRY_AFTER_SECONDS } from '../errors.js';
 import type { Rejection } from './types.js';
 
 export function unauthorized(error: string, headers?: Readonly<Record<string, string>>): Rejection {
@@ -9,5 +10,5 @@ export function forbidden(error: string): Rejection {
   return { status: 403, error };
 }
 
-/** Raised while compiling a config whose auth fields cannot work; the previous version then stays active. */
-export class AuthConfigError extends Error {}
+/** A Redis store a check needs (shared rate limit, nonces) is down: retryable. */
+export const storeUnavailable: Rejection = { status: 503, error: 'a store this webhook needs is unavailable; retry later', headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } };

@@ -3,9 +3,10 @@
  * published schema the receiver applies, plus the checks the receiver would
  * otherwise only hit at compile time (a json_schema ajv cannot compile).
  */
-import { substituteEnv, SubstitutionError } from '../config/env-substitution.js';
+import { describeJsonError } from '../config/json-error.js';
+import { judgeConfig } from '../config/judge.js';
 import { isValidName } from '../config/keys.js';
-import { compilePayloadSchema, releasePayloadSchema, validateConfig, type EntryKind } from '../config/validation.js';
+import type { EntryKind } from '../config/validation.js';
 import { loadSettings } from '../settings.js';
 
 export interface Problem {
@@ -19,39 +20,24 @@ export function parseJson(text: string, source: string): { value?: unknown; prob
   try {
     return { value: JSON.parse(text) as unknown };
   } catch (e) {
-    return { problem: { source, errors: [`/ not valid JSON: ${(e as Error).message}`] } };
+    // The receiver's safe message: JSON.parse's own quotes the text, which may hold secrets.
+    return { problem: { source, errors: [`/ not valid JSON: ${describeJsonError(e)}`] } };
   }
 }
 
 let allowlist: RegExp | undefined;
 
 /**
- * Error lines for one config value (empty when the receiver would accept it).
+ * Error lines for one config value (empty when the receiver would accept it):
+ * the receiver's own prepare and compile steps (src/config/judge.ts).
  * `{$NAME}` placeholders are filled from this process's environment, under
- * CONFIG_ENV_ALLOWLIST, exactly as the receiver fills them from its own, and
- * the result is checked: a placeholder that is unset and has no default is an
- * error here as it would be there. What gets written stays unsubstituted.
+ * CONFIG_ENV_ALLOWLIST, exactly as the receiver fills them from its own: a
+ * placeholder that is unset and has no default is an error here as it would
+ * be there. What gets written stays unsubstituted.
  */
 export function checkConfig(kind: EntryKind, value: unknown): string[] {
   allowlist ??= loadSettings().configEnvAllowlist;
-  let substituted: unknown;
-  try {
-    substituted = substituteEnv(value, allowlist, process.env);
-  } catch (e) {
-    if (e instanceof SubstitutionError) return [e.message];
-    throw e;
-  }
-  const errors = validateConfig(kind, substituted);
-  if (errors.length > 0 || kind !== 'webhook') return errors;
-  const schema = (substituted as { json_schema?: object }).json_schema;
-  if (schema === undefined) return [];
-  try {
-    compilePayloadSchema(schema);
-    releasePayloadSchema(schema);
-    return [];
-  } catch (e) {
-    return [`/json_schema is not a valid JSON Schema: ${(e as Error).message}`];
-  }
+  return judgeConfig(kind, value, { envAllowlist: allowlist, env: process.env });
 }
 
 /** Checks a `{ "<name>": config }` document (webhooks.json / connections.json); names must follow the key rule. */

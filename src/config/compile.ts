@@ -1,20 +1,23 @@
 /**
  * Turns one validated webhook config into what the request path runs:
- * ajv payload validator, auth checks and bound outputs, built once per
- * config change and never per request (the fastify model).
+ * ajv payload validator, request checks and bound outputs, built once per
+ * config change and never per request (the fastify model). Every refusal is
+ * a ConfigError carrying the JSON pointer of the bad field.
  */
 import type { ValidateFunction } from 'ajv';
 import type { Logger } from 'pino';
-import { AuthConfigError, compileChecks, compileDedupe, credentialHeaders } from '../auth/compile.js';
-import type { DeliveryDedupe, RequestCheck } from '../auth/types.js';
+import { compileDedupe } from '../auth/dedupe.js';
+import { CHECKS } from '../auth/registry.js';
+import type { CheckContext, CheckModule, CheckPhase, DeliveryDedupe, RequestCheck } from '../auth/types.js';
 import type { ConnectionLookup } from '../connections/types.js';
 import type { Execution, NamedOutput } from '../delivery/deliver.js';
 import { deliveryIdSource, type DeliveryIdSource } from '../delivery/delivery-id.js';
-import { findOutput } from '../outputs/registry.js';
-import { OutputConfigError, type OutputContext } from '../outputs/types.js';
-import type { OutputEntry, WebhookConfig } from './types.js';
-import { compilePayloadSchema, formatErrors, releasePayloadSchema } from './validation.js';
+import { ConfigError } from '../errors.js';
 import { sharedLineLogger } from '../observability/logger.js';
+import { findOutput } from '../outputs/registry.js';
+import type { OutputContext } from '../outputs/types.js';
+import type { OutputEntry, WebhookConfig } from './schema/webhook.js';
+import { compilePayloadSchema, formatErrors, releasePayloadSchema } from './validation.js';
 
 export interface CompiledWebhook {
   readonly namespace: string;
@@ -23,7 +26,9 @@ export interface CompiledWebhook {
   readonly maxBodyBytes: number;
   readonly headerChecks: readonly RequestCheck[];
   readonly bodyChecks: readonly RequestCheck[];
-  /** Lower-case names of headers carrying this webhook's credentials; stripped before outputs see the headers. */
+  /** Checks that need the decoded JSON payload; run after decoding, before json_schema. */
+  readonly payloadChecks: readonly RequestCheck[];
+  /** Lower-case names of headers carrying this webhook's own credentials; stripped before outputs see the headers. */
   readonly credentialHeaders: ReadonlySet<string>;
   /** Error lines (JSON pointers, no values) or null when the payload is valid; null validator when no json_schema. */
   readonly validatePayload: ((payload: unknown) => string[] | null) | null;
@@ -33,7 +38,7 @@ export interface CompiledWebhook {
   readonly dedupe?: DeliveryDedupe;
   readonly outputs: readonly NamedOutput[];
   readonly execution: Execution;
-  /** Every connection this webhook depends on (outputs, rate_limit, dedupe). */
+  /** Every connection this webhook depends on (outputs, checks, dedupe). */
   readonly connections: readonly string[];
   close(): Promise<void>;
 }
@@ -46,11 +51,10 @@ export interface CompileContext {
   readonly now?: () => number;
 }
 
-export class CompileError extends Error {}
-
 function outputEntries(config: WebhookConfig): OutputEntry[] {
   if (config.chain) return config.chain;
-  return [{ module: config.module as string, 'module-config': config['module-config'], connection: config.connection, topic: config.topic }];
+  // The schema's oneOf makes `module` present whenever `chain` is not.
+  return [{ module: config.module as string, 'module-config': config['module-config'], connection: config.connection, topic: config.topic, queue_name: config.queue_name }];
 }
 
 /**
@@ -58,10 +62,13 @@ function outputEntries(config: WebhookConfig): OutputEntry[] {
  * use: with tens of thousands of webhooks, one per webhook at load is a large
  * share of startup time and memory (a class, so the getter costs no per-webhook closure).
  */
-class WebhookOutputContext implements OutputContext {
+class WebhookScope implements OutputContext, CheckContext {
   private child: Logger | undefined;
+  readonly now: () => number;
 
-  constructor(private readonly ctx: CompileContext, private readonly namespace: string, private readonly id: string) {}
+  constructor(private readonly ctx: CompileContext, readonly namespace: string, readonly id: string) {
+    this.now = ctx.now ?? Date.now;
+  }
 
   get logger(): Logger {
     return (this.child ??= this.ctx.logger.child({ namespace: this.namespace, webhook_id: this.id }));
@@ -80,6 +87,7 @@ type PayloadValidator = { fn: CompiledWebhook['validatePayload']; release: () =>
 
 /** Shared by every webhook without checks or connections: tens of thousands of empty arrays add up. */
 const NONE: readonly never[] = Object.freeze([]);
+const NO_CREDENTIAL_HEADERS: ReadonlySet<string> = new Set();
 
 const NO_VALIDATOR: PayloadValidator = { fn: null, release: () => undefined };
 
@@ -89,7 +97,7 @@ function payloadValidator(schema: Record<string, unknown> | undefined): PayloadV
   try {
     validate = compilePayloadSchema(schema);
   } catch (err) {
-    throw new CompileError(`/json_schema is not a valid JSON Schema: ${(err as Error).message}`);
+    throw new ConfigError('/json_schema', `is not a valid JSON Schema: ${(err as Error).message}`);
   }
   return {
     fn: (payload) => (validate(payload) ? null : formatErrors(validate.errors)),
@@ -101,55 +109,101 @@ async function closeAll(outputs: readonly NamedOutput[]): Promise<void> {
   await Promise.allSettled(outputs.map((b) => b.output.close()));
 }
 
-function dependencies(config: WebhookConfig): readonly string[] {
-  const names = outputEntries(config).flatMap((e) => (e.connection ? [e.connection] : []));
-  if (config.rate_limit?.connection) names.push(config.rate_limit.connection);
-  if (config.dedupe) names.push(config.dedupe.connection);
-  return names.length === 0 ? NONE : [...new Set(names)];
+/** A check field's value; null and absent both mean "not configured". */
+function checkConfig(config: WebhookConfig, check: CheckModule): unknown {
+  const value: unknown = Object.hasOwn(config, check.field) ? (config as Record<string, unknown>)[check.field] : undefined;
+  return value ?? undefined;
 }
 
-export function compileWebhook(namespace: string, id: string, config: WebhookConfig, ctx: CompileContext): CompiledWebhook {
-  const scope = new WebhookOutputContext(ctx, namespace, id);
-  // Auth first: it binds nothing, so a bad auth field fails before any output was bound.
-  const authCtx = { namespace, id, connections: ctx.connections, get logger() { return scope.logger; }, now: ctx.now };
-  let checks: RequestCheck[];
-  try {
-    checks = compileChecks(config, authCtx);
-  } catch (err) {
-    if (err instanceof AuthConfigError) throw new CompileError(err.message);
-    throw err;
+const PHASES: readonly CheckPhase[] = ['headers', 'body', 'payload'];
+
+interface CompiledChecks {
+  readonly checks: readonly RequestCheck[];
+  readonly credentialHeaders: ReadonlySet<string>;
+  readonly connections: readonly string[];
+}
+
+function compileChecks(config: WebhookConfig, scope: WebhookScope): CompiledChecks {
+  const checks: RequestCheck[] = [];
+  const credentials: string[] = [];
+  const connections: string[] = [];
+  let latest = 0;
+  for (const check of CHECKS) {
+    const value = checkConfig(config, check);
+    if (value === undefined) continue;
+    let run;
+    try {
+      run = check.compile(value, scope);
+    } catch (err) {
+      throw err instanceof ConfigError ? err.under(`/${check.field}`) : err;
+    }
+    // An 'after-auth' check (the rate limit) joins the latest phase of the checks before it.
+    const phase = check.phase === 'after-auth' ? (PHASES[latest] as CheckPhase) : check.phase;
+    latest = Math.max(latest, PHASES.indexOf(phase));
+    checks.push({ name: check.field, phase, run });
+    credentials.push(...check.credentialHeaders(value));
+    connections.push(...check.connections(value));
   }
-  const validator = payloadValidator(config.json_schema);
+  return { checks, credentialHeaders: credentials.length === 0 ? NO_CREDENTIAL_HEADERS : new Set(credentials), connections };
+}
+
+function bindOutputs(config: WebhookConfig, scope: WebhookScope): NamedOutput[] {
   const bound: NamedOutput[] = [];
   for (const [index, entry] of outputEntries(config).entries()) {
     const where = config.chain ? `/chain/${index}` : '';
     try {
       const module = findOutput(entry.module);
-      if (!module) throw new CompileError(`${where}/module: unknown output module ${JSON.stringify(entry.module)}`);
-      const output = module.bind(
-        { module: entry.module, moduleConfig: entry['module-config'] ?? {}, connection: entry.connection, topic: entry.topic },
-        scope,
-      );
-      bound.push({ module: entry.module, output });
+      // The schema's module enum is built from the same registry.
+      if (!module) throw new ConfigError('/module', `unknown output module ${JSON.stringify(entry.module)}`);
+      const spec = { module: entry.module, connection: entry.connection ?? '', topic: entry.topic, queueName: entry.queue_name };
+      bound.push({ module: entry.module, output: module.bind(entry['module-config'], spec, scope) });
     } catch (err) {
       // Nothing half-built may outlive a failed compile: the previous version stays active instead.
-      validator.release();
       void closeAll(bound);
-      if (err instanceof OutputConfigError) throw new CompileError(`${where}/module-config: ${err.message}`);
-      throw err;
+      throw err instanceof ConfigError ? err.under(where) : err;
     }
   }
   // An exact-size copy: a pushed-to array keeps spare capacity, which adds up over tens of thousands of webhooks.
-  const outputs = bound.slice();
-  return new Webhook(namespace, id, config, ctx, checks, validator, outputs, compileDedupe(config, authCtx));
+  return bound.slice();
+}
+
+/** `config` has passed the webhook schema (defaults filled in). Throws ConfigError; anything else is a bug. */
+export function compileWebhook(namespace: string, id: string, config: WebhookConfig, ctx: CompileContext): CompiledWebhook {
+  const scope = new WebhookScope(ctx, namespace, id);
+  // Checks first: they bind nothing, so a bad check field fails before any output was bound.
+  const checks = compileChecks(config, scope);
+  const validator = payloadValidator(config.json_schema);
+  let outputs: NamedOutput[];
+  try {
+    outputs = bindOutputs(config, scope);
+  } catch (err) {
+    validator.release();
+    throw err;
+  }
+  const dedupe = config.dedupe ? compileDedupe(config.dedupe, scope) : undefined;
+  return new Webhook(scope, config, ctx, checks, validator, outputs, dedupe);
+}
+
+function dependencies(config: WebhookConfig, checks: CompiledChecks): readonly string[] {
+  const names = outputEntries(config).flatMap((e) => (e.connection ? [e.connection] : []));
+  names.push(...checks.connections);
+  if (config.dedupe) names.push(config.dedupe.connection);
+  return names.length === 0 ? NONE : [...new Set(names)];
+}
+
+function inPhase(checks: readonly RequestCheck[], phase: CheckPhase): readonly RequestCheck[] {
+  return checks.length === 0 ? NONE : checks.filter((c) => c.phase === phase);
 }
 
 /** A class, so that tens of thousands of webhooks share one close() instead of holding one closure each. */
 class Webhook implements CompiledWebhook {
+  readonly namespace: string;
+  readonly id: string;
   readonly dataType: 'json' | 'blob';
   readonly maxBodyBytes: number;
   readonly headerChecks: readonly RequestCheck[];
   readonly bodyChecks: readonly RequestCheck[];
+  readonly payloadChecks: readonly RequestCheck[];
   readonly credentialHeaders: ReadonlySet<string>;
   readonly validatePayload: CompiledWebhook['validatePayload'];
   readonly deliveryId: DeliveryIdSource;
@@ -157,24 +211,27 @@ class Webhook implements CompiledWebhook {
   readonly connections: readonly string[];
 
   constructor(
-    readonly namespace: string,
-    readonly id: string,
+    scope: WebhookScope,
     config: WebhookConfig,
     ctx: CompileContext,
-    checks: readonly RequestCheck[],
+    checks: CompiledChecks,
     private readonly validator: PayloadValidator,
     readonly outputs: readonly NamedOutput[],
     readonly dedupe: DeliveryDedupe | undefined,
   ) {
-    this.dataType = config.data_type ?? 'json';
+    this.namespace = scope.namespace;
+    this.id = scope.id;
+    this.dataType = config.data_type;
     this.maxBodyBytes = config.max_body_bytes ?? ctx.maxBodyBytes;
-    this.headerChecks = checks.length === 0 ? NONE : checks.filter((c) => c.phase === 'headers');
-    this.bodyChecks = checks.length === 0 ? NONE : checks.filter((c) => c.phase === 'body');
-    this.credentialHeaders = credentialHeaders(config);
+    this.headerChecks = inPhase(checks.checks, 'headers');
+    this.bodyChecks = inPhase(checks.checks, 'body');
+    this.payloadChecks = inPhase(checks.checks, 'payload');
+    this.credentialHeaders = checks.credentialHeaders;
     this.validatePayload = validator.fn;
-    this.deliveryId = deliveryIdSource({ header: config.dedupe?.header, bodyId: config.signature?.scheme === 'stripe' });
-    this.execution = config['chain-config']?.execution ?? 'sequential';
-    this.connections = dependencies(config);
+    const signature = config as { signature?: { scheme?: string } };
+    this.deliveryId = deliveryIdSource({ header: config.dedupe?.header, bodyId: signature.signature?.scheme === 'stripe' });
+    this.execution = config['chain-config'].execution;
+    this.connections = dependencies(config, checks);
   }
 
   async close(): Promise<void> {

@@ -4,29 +4,23 @@
  * happen here once per change; an invalid value keeps the previous version.
  */
 import type { Logger } from 'pino';
-import type { ConnectionRegistry } from '../connections/registry.js';
+import type { ConnectionConfig, LiveConnections } from '../connections/live.js';
+import { ConfigError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { compileWebhook, type CompiledWebhook } from './compile.js';
-import { substituteEnv } from './env-substitution.js';
-import { describeJsonError } from './json-error.js';
+import { readConfig } from './entry.js';
 import { entryId, type EntryKey } from './keys.js';
 import type { ConfigSink, RawEntry } from './provider.js';
-import type { ConnectionConfig, WebhookConfig } from './types.js';
-import { validateConfig } from './validation.js';
+import type { WebhookConfig } from './schema/webhook.js';
 
 export interface ManagerOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly connections: ConnectionRegistry;
+  readonly connections: LiveConnections;
   readonly maxBodyBytes: number;
   readonly envAllowlist: RegExp;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
-
-export class InvalidEntryError extends Error {}
-
-/** A webhook or connection config is a few KiB; anything far larger is a mistake or an attack on compile time. */
-export const MAX_CONFIG_VALUE_BYTES = 256 * 1024;
 
 export class ConfigManager implements ConfigSink {
   /** namespace → id → compiled webhook; Maps so that "__proto__" is just another name. */
@@ -67,9 +61,15 @@ export class ConfigManager implements ConfigSink {
       else this.applyWebhook(entry.key.namespace, entry.key.id, entry);
       this.options.metrics.configChanges.inc({ op: 'put' });
     } catch (err) {
-      this.options.metrics.invalidEntries.inc({ kind: entry.key.kind });
       const keep = entry.key.kind === 'webhook' && this.lookup(entry.key.namespace, entry.key.id) ? 'previous version stays active' : 'entry stays absent';
-      this.options.logger.error({ key: entry.source, reason: (err as Error).message }, `invalid config entry ignored; ${keep}`);
+      if (err instanceof ConfigError) {
+        this.options.metrics.invalidEntries.inc({ kind: entry.key.kind });
+        this.options.logger.error({ key: entry.source, code: err.code, reason: err.message }, `invalid config entry ignored; ${keep}`);
+      } else {
+        // Not the config's fault: a bug in cwm, with its stack, counted apart from bad configs.
+        this.options.metrics.compileFailures.inc({ kind: entry.key.kind });
+        this.options.logger.error({ key: entry.source, err }, `internal error while compiling a config entry; ${keep}`);
+      }
     }
   }
 
@@ -130,30 +130,20 @@ export class ConfigManager implements ConfigSink {
     this.options.metrics.configRevision.set(revision);
   }
 
-  private parse(entry: RawEntry, kind: 'webhook' | 'connection'): unknown {
-    if (Buffer.byteLength(entry.value) > MAX_CONFIG_VALUE_BYTES) throw new InvalidEntryError(`value exceeds ${MAX_CONFIG_VALUE_BYTES} bytes`);
-    let value: unknown;
-    try {
-      value = JSON.parse(entry.value);
-    } catch (err) {
-      throw new InvalidEntryError(`value is not JSON: ${describeJsonError(err)}`);
-    }
-    // A placeholder needs "{$" in the text or a \u escape; most values have neither and skip the deep copy.
-    const mayHavePlaceholder = entry.value.includes('{$') || entry.value.includes('\\u');
-    const substituted = mayHavePlaceholder ? substituteEnv(value, this.options.envAllowlist, this.options.env ?? process.env) : value;
-    const errors = validateConfig(kind, substituted);
-    if (errors.length > 0) throw new InvalidEntryError(`schema: ${errors.join('; ')}`);
-    return substituted;
+  private read(entry: RawEntry): unknown {
+    return readConfig(entry.key.kind, entry.value, { envAllowlist: this.options.envAllowlist, env: this.options.env ?? process.env });
   }
 
   private applyConnection(name: string, entry: RawEntry): void {
-    const config = this.parse(entry, 'connection') as ConnectionConfig;
+    // The connection schema requires a registered `type`.
+    const config = this.read(entry) as ConnectionConfig;
     this.options.connections.apply(name, config);
     this.updateGauges();
   }
 
   private applyWebhook(namespace: string, id: string, entry: RawEntry): void {
-    const config = this.parse(entry, 'webhook') as WebhookConfig;
+    // Validated against the webhook schema, defaults filled in.
+    const config = this.read(entry) as WebhookConfig;
     const compiled = compileWebhook(namespace, id, config, {
       logger: this.options.logger,
       connections: this.options.connections,
@@ -169,7 +159,7 @@ export class ConfigManager implements ConfigSink {
     if (!old) this.webhookCount++;
     this.updateGauges();
     for (const c of compiled.connections) {
-      if (!this.options.connections.get(c)) this.options.logger.warn({ key: entry.source, connection: c }, 'webhook uses a connection that does not exist yet; it answers 503 until it does');
+      if (!this.options.connections.has(c)) this.options.logger.warn({ key: entry.source, connection: c }, 'webhook uses a connection that does not exist yet; it answers 503 until it does');
     }
     if (old) void old.close();
   }

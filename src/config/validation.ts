@@ -24,6 +24,8 @@ export function formatErrors(errors: readonly ErrorObject[] | null | undefined, 
   if (!errors) return [];
   const out: string[] = [];
   for (const e of errors) {
+    // An if/then rule's own error only repeats the `then` branch's errors, which are reported themselves.
+    if (e.keyword === 'if') continue;
     let msg = `${clip(e.instancePath || '/')} ${e.message ?? 'is invalid'}`;
     if (e.keyword === 'additionalProperties') msg += `: ${clip(String((e.params as { additionalProperty?: string }).additionalProperty))}`;
     if (e.keyword === 'enum') msg += `: ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')}`;

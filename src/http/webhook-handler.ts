@@ -6,12 +6,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ClientIpResolver } from '../auth/client-ip.js';
-import type { DedupeClaim, RequestCheck, RequestView } from '../auth/types.js';
+import type { DedupeClaim, Rejection, RequestCheck, RequestView } from '../auth/types.js';
 import type { CompiledWebhook } from '../config/compile.js';
 import { isValidName } from '../config/keys.js';
 import { deliver, DeliveryError } from '../delivery/deliver.js';
-import { DeliveryTimeouts } from '../delivery/timeouts.js';
+import { DeliveryTimeouts, type Deadline } from '../delivery/timeouts.js';
 import type { Delivery } from '../delivery/types.js';
+import { RETRY_AFTER_SECONDS } from '../errors.js';
+import { sensitiveHeaders } from '../observability/sensitive.js';
 import type { Metrics } from '../observability/metrics.js';
 import { BodyTooLargeError, declaredLengthExceeds, discardRest, readBody } from './body.js';
 import { decodeJson, isJsonContentType, PayloadError } from './json-payload.js';
@@ -37,12 +39,11 @@ export interface WebhookHandlerOptions {
 }
 
 const EMPTY = Buffer.alloc(0);
-const RETRY_AFTER = { 'retry-after': '5' };
-/** Never forwarded to outputs: credentials and signatures stay at the edge. */
-const STRIPPED_HEADERS: ReadonlySet<string> = new Set([
-  'authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'x-hub-signature', 'x-hub-signature-256',
-  'stripe-signature', 'webhook-signature', 'svix-signature', 'x-shopify-hmac-sha256', 'x-slack-signature',
-]);
+const RETRY_AFTER = { 'retry-after': String(RETRY_AFTER_SECONDS) };
+/** Never forwarded to outputs: credentials and signatures stay at the edge (the one list, src/observability/sensitive.ts). */
+const STRIPPED_HEADERS = sensitiveHeaders();
+/** A check that calls out (introspection, JWKS, a verify endpoint) did not answer within OUTPUT_TIMEOUT_MS. */
+const CHECK_TIMED_OUT: Rejection = { status: 503, error: 'a credential check timed out; retry later', headers: RETRY_AFTER };
 
 /** Metric labels of a request: the webhook once one matched, else one fixed bucket (bounded cardinality). */
 interface Label {
@@ -85,6 +86,7 @@ function forwardedHeaders(req: IncomingMessage, credentials: ReadonlySet<string>
 /** What checks see of a request. The query and the client address are worked out only when a check asks. */
 class IncomingView implements RequestView {
   rawBody: Buffer = EMPTY;
+  payload: unknown = undefined;
   private parsedQuery: URLSearchParams | undefined;
   private resolvedIp: string | undefined;
 
@@ -100,6 +102,14 @@ class IncomingView implements RequestView {
     return this.req.headers;
   }
 
+  get method(): string {
+    return this.req.method ?? 'POST';
+  }
+
+  get path(): string {
+    return pathOnly(this.req.url);
+  }
+
   get query(): URLSearchParams {
     return (this.parsedQuery ??= new URLSearchParams(this.search));
   }
@@ -109,10 +119,29 @@ class IncomingView implements RequestView {
   }
 }
 
-async function runChecks(checks: readonly RequestCheck[], view: RequestView) {
+/** A pending check's verdict, or CHECK_TIMED_OUT once the request's check deadline passed. */
+function untilDeadline(result: Promise<Rejection | null>, signal: AbortSignal): Promise<Rejection | null> {
+  if (signal.aborted) return Promise.resolve(CHECK_TIMED_OUT);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(CHECK_TIMED_OUT);
+    signal.addEventListener('abort', onAbort, { once: true });
+    result.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+async function runChecks(checks: readonly RequestCheck[], view: RequestView, deadline: Deadline): Promise<Rejection | null> {
   for (const check of checks) {
-    const result = check.run(view);
-    const rejection = result instanceof Promise ? await result : result;
+    const result = check.run(view, deadline.signal);
+    const rejection = result instanceof Promise ? await untilDeadline(result, deadline.signal) : result;
     if (rejection) return rejection;
   }
   return null;
@@ -156,40 +185,55 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (req: Inco
     const contentType = req.headers['content-type'] ?? '';
     if (hook.dataType === 'json' && !isJsonContentType(contentType)) return sendError(res, 415, 'content type must be application/json');
 
-    // Most webhooks have no checks: then no view is built at all.
-    const view = hook.headerChecks.length > 0 || hook.bodyChecks.length > 0 ? new IncomingView(req, q === -1 ? '' : url.slice(q + 1), options.clientIp, namespace, id) : undefined;
-    if (view && hook.headerChecks.length > 0) {
-      const rejected = await runChecks(hook.headerChecks, view);
-      if (rejected) return sendError(res, rejected.status, rejected.error, rejected.headers);
-    }
-
+    // Most webhooks have no checks: then no view (and no check deadline) is built at all.
+    const hasChecks = hook.headerChecks.length > 0 || hook.bodyChecks.length > 0 || hook.payloadChecks.length > 0;
+    const view = hasChecks ? new IncomingView(req, q === -1 ? '' : url.slice(q + 1), options.clientIp, namespace, id) : undefined;
+    // Its own callback: a window tells its members apart by their callbacks.
+    const onCheckTimeout = (): void => undefined;
+    const deadline = view ? timeouts.track(onCheckTimeout) : undefined;
+    let payload: unknown;
     let body: Buffer;
     try {
-      body = await readBody(req, hook.maxBodyBytes);
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        discardRest(req);
-        return sendError(res, 413, err.message, { connection: 'close' });
+      if (view && deadline && hook.headerChecks.length > 0) {
+        const rejected = await runChecks(hook.headerChecks, view, deadline);
+        if (rejected) return sendError(res, rejected.status, rejected.error, rejected.headers);
       }
-      return; // the client went away; nothing to answer
-    }
-    if (view && hook.bodyChecks.length > 0) {
-      view.rawBody = body;
-      const rejected = await runChecks(hook.bodyChecks, view);
-      if (rejected) return sendError(res, rejected.status, rejected.error, rejected.headers);
-    }
 
-    let payload: unknown = body;
-    if (hook.dataType === 'json') {
       try {
-        payload = decodeJson(body, options.maxJsonDepth);
+        body = await readBody(req, hook.maxBodyBytes);
       } catch (err) {
-        return sendError(res, 400, err instanceof PayloadError ? err.message : 'body is not valid JSON');
+        if (err instanceof BodyTooLargeError) {
+          discardRest(req);
+          return sendError(res, 413, err.message, { connection: 'close' });
+        }
+        return; // the client went away; nothing to answer
       }
-      if (hook.validatePayload) {
-        const errors = hook.validatePayload(payload);
-        if (errors) return sendError(res, 422, 'payload does not match the webhook json_schema', undefined, errors);
+      if (view && deadline && hook.bodyChecks.length > 0) {
+        view.rawBody = body;
+        const rejected = await runChecks(hook.bodyChecks, view, deadline);
+        if (rejected) return sendError(res, rejected.status, rejected.error, rejected.headers);
       }
+
+      payload = body;
+      if (hook.dataType === 'json') {
+        try {
+          payload = decodeJson(body, options.maxJsonDepth);
+        } catch (err) {
+          return sendError(res, 400, err instanceof PayloadError ? err.message : 'body is not valid JSON');
+        }
+        if (view && deadline && hook.payloadChecks.length > 0) {
+          view.rawBody = body;
+          view.payload = payload;
+          const rejected = await runChecks(hook.payloadChecks, view, deadline);
+          if (rejected) return sendError(res, rejected.status, rejected.error, rejected.headers);
+        }
+        if (hook.validatePayload) {
+          const errors = hook.validatePayload(payload);
+          if (errors) return sendError(res, 422, 'payload does not match the webhook json_schema', undefined, errors);
+        }
+      }
+    } finally {
+      deadline?.release(onCheckTimeout);
     }
 
     const senderId = hook.deliveryId(req.headers, payload);

@@ -1,33 +1,19 @@
 /** The process logger: pino JSON with credentials, cookies, signatures and secrets redacted. */
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { BatchedDestination } from './log-destination.js';
+import { SENSITIVE_KEYS, sensitiveHeaders } from './sensitive.js';
 
-export const REDACT_PATHS = [
-  'headers.authorization',
-  'headers.cookie',
-  'headers["set-cookie"]',
-  'headers["proxy-authorization"]',
-  'headers["x-hub-signature"]',
-  'headers["x-hub-signature-256"]',
-  'headers["stripe-signature"]',
-  'headers["webhook-signature"]',
-  'headers["x-shopify-hmac-sha256"]',
-  'headers["x-slack-signature"]',
-  'headers["x-api-key"]',
-  '*.secret',
-  '*.password',
-  '*.api_key',
-  '*.authorization',
-  '*.*.secret',
-  '*.*.password',
-  '*.*.api_key',
-];
+/** pino paths censored on every line: the sensitive headers under `headers`, and secret keys one and two levels down. */
+export function redactPaths(): string[] {
+  return [
+    ...[...sensitiveHeaders()].map((h) => `headers[${JSON.stringify(h)}]`),
+    ...SENSITIVE_KEYS.map((k) => `*.${k}`),
+    ...SENSITIVE_KEYS.map((k) => `*.*.${k}`),
+  ];
+}
 
 const CENSOR = '[redacted]';
 
-/** Field names REDACT_PATHS censors one level ("*.name") and two levels ("*.*.name") below any top-level field. */
-const LEVEL1_SECRETS = REDACT_PATHS.filter((p) => /^\*\.[^.*]+$/.test(p)).map((p) => p.slice(2));
-const LEVEL2_SECRETS = REDACT_PATHS.filter((p) => /^\*\.\*\.[^.*]+$/.test(p)).map((p) => p.slice(4));
 
 /**
  * A child for per-request lines whose top-level fields the caller controls.
@@ -76,12 +62,12 @@ function censorOwn(value: Record<string, unknown>, names: readonly string[]): Re
 /** `value` as the logger's wildcard redaction would write it when it is a top-level field (arrays included). */
 export function censorNested<T>(value: T): T {
   if (!isObject(value)) return value;
-  let out: Record<string, unknown> = censorOwn(value, LEVEL1_SECRETS);
+  let out: Record<string, unknown> = censorOwn(value, SENSITIVE_KEYS);
   let copied = out !== value;
   for (const key of Object.keys(out)) {
     const child = out[key];
     if (!isObject(child)) continue;
-    const censored = censorOwn(child, LEVEL2_SECRETS);
+    const censored = censorOwn(child, SENSITIVE_KEYS);
     if (censored === child) continue;
     if (!copied) {
       out = shallowCopy(out);
@@ -94,7 +80,7 @@ export function censorNested<T>(value: T): T {
 
 /** The process logger; without a destination it writes to stdout through a BatchedDestination, flushed on exit. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const options = { level, base: { service: 'cwm' }, redact: { paths: REDACT_PATHS, censor: CENSOR } };
+  const options = { level, base: { service: 'cwm' }, redact: { paths: redactPaths(), censor: CENSOR } };
   if (destination) return pino(options, destination);
   const stdout = new BatchedDestination(1);
   process.on('exit', () => stdout.flush());

@@ -2,19 +2,19 @@
  * The small JSONPath subset CWM's Kafka `key` uses: `$.a.b`, `$.items[0].id`,
  * `$['odd key']`. Compiled once per config; evaluated per delivery.
  */
-import { OutputConfigError } from './types.js';
+import { ConfigError } from '../errors.js';
 
 type Segment = string | number;
 
 const TOKEN = /^(?:\.([A-Za-z_$][\w$-]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\])/;
 
 export function compileJsonPath(path: string): (value: unknown) => unknown {
-  if (!path.startsWith('$')) throw new OutputConfigError(`JSON path must start with "$": ${path}`);
+  if (!path.startsWith('$')) throw new ConfigError('', `JSON path must start with "$": ${path}`);
   const segments: Segment[] = [];
   let rest = path.slice(1);
   while (rest.length > 0) {
     const m = TOKEN.exec(rest);
-    if (!m) throw new OutputConfigError(`unsupported JSON path ${JSON.stringify(path)} (use $.a.b, $.a[0] or $['a b'])`);
+    if (!m) throw new ConfigError('', `unsupported JSON path ${JSON.stringify(path)} (use $.a.b, $.a[0] or $['a b'])`);
     segments.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : (m[3] as string).replace(/\\(.)/g, '$1')));
     rest = rest.slice(m[0].length);
   }

@@ -4,11 +4,13 @@
  * delivery id travels as the `cwm-delivery-id` header so consumers can drop
  * the duplicates that at-least-once delivery allows.
  */
+import { stringEnum } from '../schema-kit.js';
+import { Type } from '@sinclair/typebox';
+import { kafkaConnection } from '../connections/kafka.js';
 import type { Delivery } from '../delivery/types.js';
-import { connectionName, kafkaConnection } from './connection.js';
+import { ConfigError } from '../errors.js';
 import { compileJsonPath } from './json-path.js';
-import { optionalBoolean, optionalEnum, optionalInteger, optionalString } from './module-config.js';
-import { nothingToClose, OutputConfigError, type BoundOutput, type OutputContext, type OutputModule, type OutputSpec } from './types.js';
+import { defineOutput, nothingToClose } from './types.js';
 
 export const DELIVERY_ID_HEADER = 'cwm-delivery-id';
 
@@ -17,7 +19,12 @@ type KeyOf = (delivery: Delivery) => string | null;
 function keyFunction(key: string | undefined): KeyOf {
   if (key === undefined) return () => null;
   if (!key.startsWith('$')) return () => key;
-  const read = compileJsonPath(key);
+  let read: (value: unknown) => unknown;
+  try {
+    read = compileJsonPath(key);
+  } catch (err) {
+    throw err instanceof ConfigError ? new ConfigError('/module-config/key', err.reason) : err;
+  }
   return (delivery) => {
     const v = read(delivery.payload);
     if (v === undefined || v === null) return null;
@@ -25,25 +32,32 @@ function keyFunction(key: string | undefined): KeyOf {
   };
 }
 
-export const kafkaOutput: OutputModule = {
+export const kafkaOutput = defineOutput({
   name: 'kafka',
-  bind(spec: OutputSpec, ctx: OutputContext): BoundOutput {
-    const cfg = spec.moduleConfig;
-    const name = connectionName(spec);
-    const topic = optionalString(cfg, 'topic') ?? spec.topic;
-    if (!topic) throw new OutputConfigError('kafka needs module-config.topic (or the top-level "topic")');
-    const keyOf = keyFunction(optionalString(cfg, 'key'));
-    const partition = optionalInteger(cfg, 'partition', 0);
-    const forwardHeaders = optionalBoolean(cfg, 'forward_headers') ?? false;
-    const compression = optionalEnum(cfg, 'compression', ['gzip', 'none'] as const) ?? 'none';
+  connectionTypes: [kafkaConnection],
+  schema: Type.Object(
+    {
+      topic: Type.Optional(Type.String({ minLength: 1, description: "default: the webhook's top-level topic" })),
+      key: Type.Optional(Type.String({ minLength: 1, description: 'a static key or a $.json.path into the payload' })),
+      partition: Type.Optional(Type.Integer({ minimum: 0 })),
+      forward_headers: Type.Boolean({ default: false }),
+      compression: stringEnum(['gzip', 'none'] as const, { default: 'none' }),
+    },
+    { additionalProperties: false },
+  ),
+  bind(cfg, spec, ctx) {
+    const name = spec.connection;
+    const topic = cfg.topic ?? spec.topic;
+    if (!topic) throw new ConfigError('/module-config/topic', 'is required for kafka (or the top-level "topic")');
+    const keyOf = keyFunction(cfg.key);
     return {
       async send(delivery: Delivery): Promise<void> {
-        const conn = kafkaConnection(ctx.connections, name);
-        const headers: Record<string, string> = forwardHeaders ? { ...delivery.headers } : {};
+        const conn = await ctx.connections.ready(name, kafkaConnection);
+        const headers: Record<string, string> = cfg.forward_headers ? { ...delivery.headers } : {};
         headers[DELIVERY_ID_HEADER] = delivery.id;
-        await conn.use(() => conn.producer.send({ topic, compression, records: [{ key: keyOf(delivery), value: delivery.rawBody, headers, partition }] }));
+        await conn.use(() => conn.client.send({ topic, compression: cfg.compression, records: [{ key: keyOf(delivery), value: delivery.rawBody, headers, partition: cfg.partition }] }));
       },
       close: nothingToClose,
     };
   },
-};
+});

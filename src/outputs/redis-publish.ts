@@ -3,26 +3,31 @@
  * keeps nothing: the acknowledgement means Redis took the message, not that a
  * subscriber was listening.
  */
+import { Type } from '@sinclair/typebox';
+import { redisConnection } from '../connections/redis.js';
 import type { Delivery } from '../delivery/types.js';
-import { connectionName, redisConnection } from './connection.js';
 import { envelope } from './envelope.js';
-import { optionalBoolean, requiredString } from './module-config.js';
-import { nothingToClose, type BoundOutput, type OutputContext, type OutputModule, type OutputSpec } from './types.js';
+import { defineOutput, nothingToClose } from './types.js';
 
-export const redisPublishOutput: OutputModule = {
+export const redisPublishOutput = defineOutput({
   name: 'redis_publish',
-  bind(spec: OutputSpec, ctx: OutputContext): BoundOutput {
-    const cfg = spec.moduleConfig;
-    const name = connectionName(spec);
-    const channel = requiredString(cfg, 'channel', 'redis_publish');
-    const withHeaders = optionalBoolean(cfg, 'include_headers') ?? true;
+  connectionTypes: [redisConnection],
+  schema: Type.Object(
+    {
+      channel: Type.String({ minLength: 1 }),
+      include_headers: Type.Boolean({ default: true }),
+    },
+    { additionalProperties: false },
+  ),
+  bind(cfg, spec, ctx) {
+    const name = spec.connection;
     return {
       async send(delivery: Delivery): Promise<void> {
-        const conn = await redisConnection(ctx.connections, name);
-        const message = JSON.stringify(envelope(delivery, withHeaders));
-        await conn.use(() => conn.redis.publish(channel, message));
+        const conn = await ctx.connections.ready(name, redisConnection);
+        const message = JSON.stringify(envelope(delivery, cfg.include_headers));
+        await conn.use(() => conn.client.publish(cfg.channel, message));
       },
       close: nothingToClose,
     };
   },
-};
+});

@@ -1,18 +1,19 @@
 /**
- * `redis_queue` (CWM's `redis_rq`): one BullMQ job per delivery, job id = the
- * delivery id, so a sender's retry of the same delivery adds no second job
- * while the first still exists. Queues are shared per connection client and
- * queue name, built on first use and closed with the client.
+ * `redis_queue`: one BullMQ job per delivery, job id = the delivery id, so a
+ * sender's retry of the same delivery adds no second job while the first
+ * still exists. Queues are shared per connection client and queue name,
+ * built on first use and closed with the client.
  */
+import { Type } from '@sinclair/typebox';
 import type * as BullMQ from 'bullmq';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { lazyModule } from '../connections/lazy-module.js';
-import type { RedisConnection } from '../connections/types.js';
+import { redisConnection } from '../connections/redis.js';
+import type { Connection } from '../connections/types.js';
 import type { Delivery } from '../delivery/types.js';
-import { connectionName, redisConnection } from './connection.js';
 import { envelope, type Envelope } from './envelope.js';
-import { optionalBoolean, optionalBooleanOrCount, optionalInteger, optionalString } from './module-config.js';
-import { nothingToClose, type BoundOutput, type OutputContext, type OutputModule, type OutputSpec } from './types.js';
+import { defineOutput, nothingToClose } from './types.js';
 
 const bullmq = lazyModule<typeof BullMQ>('bullmq');
 
@@ -22,37 +23,46 @@ export function jobIdFor(deliveryId: string): string {
   return plain ? deliveryId : `d-${Buffer.from(deliveryId).toString('base64url')}`;
 }
 
-function queueOf(conn: RedisConnection, prefix: string, queueName: string, onError: (err: Error) => void): Queue<Envelope> {
+function queueOf(conn: Connection<Redis>, prefix: string, queueName: string, onError: (err: Error) => void): Queue<Envelope> {
   return conn.shared(`bullmq\u0000${prefix}\u0000${queueName}`, () => {
-    const queue = new (bullmq().Queue)<Envelope>(queueName, { connection: conn.redis, prefix });
+    const queue = new (bullmq().Queue)<Envelope>(queueName, { connection: conn.client, prefix });
     // Without a listener an EventEmitter 'error' would throw; the client already logs its own state.
     queue.on('error', onError);
     return queue;
   });
 }
 
-export const redisQueueOutput: OutputModule = {
+/** `true`, `false` or a count of jobs to keep (BullMQ's removeOnComplete / removeOnFail). */
+const keepJobs = Type.Optional(Type.Union([Type.Boolean(), Type.Integer({ minimum: 0 })]));
+
+export const redisQueueOutput = defineOutput({
   name: 'redis_queue',
-  bind(spec: OutputSpec, ctx: OutputContext): BoundOutput {
-    const cfg = spec.moduleConfig;
-    const name = connectionName(spec);
-    // CWM's redis_rq default queue.
-    const queueName = optionalString(cfg, 'queue_name') ?? 'default';
-    const jobName = optionalString(cfg, 'job_name') ?? 'webhook';
-    const prefix = optionalString(cfg, 'prefix') ?? 'bull';
-    const attempts = optionalInteger(cfg, 'attempts', 1, 1000);
-    const removeOnComplete = optionalBooleanOrCount(cfg, 'remove_on_complete');
-    const removeOnFail = optionalBooleanOrCount(cfg, 'remove_on_fail');
-    const withHeaders = optionalBoolean(cfg, 'include_headers') ?? true;
+  connectionTypes: [redisConnection],
+  schema: Type.Object(
+    {
+      queue_name: Type.Optional(Type.String({ minLength: 1, description: "default: the webhook's top-level queue_name, else \"default\"" })),
+      job_name: Type.String({ minLength: 1, default: 'webhook' }),
+      prefix: Type.String({ minLength: 1, default: 'bull' }),
+      attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+      remove_on_complete: keepJobs,
+      remove_on_fail: keepJobs,
+      include_headers: Type.Boolean({ default: true }),
+    },
+    { additionalProperties: false },
+  ),
+  bind(cfg, spec, ctx) {
+    const name = spec.connection;
+    const queueName = cfg.queue_name ?? spec.queueName ?? 'default';
+    const options = { attempts: cfg.attempts, removeOnComplete: cfg.remove_on_complete, removeOnFail: cfg.remove_on_fail };
     const log = ctx.logger.child({ output: 'redis_queue', queue: queueName });
     const onError = (err: Error): void => log.debug({ reason: err.message }, 'bullmq queue error');
     return {
       async send(delivery: Delivery): Promise<void> {
-        const conn = await redisConnection(ctx.connections, name);
-        const queue = queueOf(conn, prefix, queueName, onError);
-        await conn.use(() => queue.add(jobName, envelope(delivery, withHeaders), { jobId: jobIdFor(delivery.id), attempts, removeOnComplete, removeOnFail }));
+        const conn = await ctx.connections.ready(name, redisConnection);
+        const queue = queueOf(conn, cfg.prefix, queueName, onError);
+        await conn.use(() => queue.add(cfg.job_name, envelope(delivery, cfg.include_headers), { jobId: jobIdFor(delivery.id), ...options }));
       },
       close: nothingToClose,
     };
   },
-};
+});

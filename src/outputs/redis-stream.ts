@@ -3,28 +3,33 @@
  * stays bounded at little cost. Fields: delivery_id, namespace, webhook_id,
  * content_type, headers (JSON) and payload (the body bytes as received).
  */
+import { Type } from '@sinclair/typebox';
+import { redisConnection } from '../connections/redis.js';
 import type { Delivery } from '../delivery/types.js';
-import { connectionName, redisConnection } from './connection.js';
-import { optionalBoolean, optionalInteger, requiredString } from './module-config.js';
-import { nothingToClose, type BoundOutput, type OutputContext, type OutputModule, type OutputSpec } from './types.js';
+import { defineOutput, nothingToClose } from './types.js';
 
-export const redisStreamOutput: OutputModule = {
+export const redisStreamOutput = defineOutput({
   name: 'redis_stream',
-  bind(spec: OutputSpec, ctx: OutputContext): BoundOutput {
-    const cfg = spec.moduleConfig;
-    const name = connectionName(spec);
-    const stream = requiredString(cfg, 'stream', 'redis_stream', ' (the stream key)');
-    const maxlen = optionalInteger(cfg, 'maxlen', 1) ?? 100_000;
-    const withHeaders = optionalBoolean(cfg, 'include_headers') ?? true;
+  connectionTypes: [redisConnection],
+  schema: Type.Object(
+    {
+      stream: Type.String({ minLength: 1, description: 'the stream key' }),
+      maxlen: Type.Integer({ minimum: 1, default: 100_000 }),
+      include_headers: Type.Boolean({ default: true }),
+    },
+    { additionalProperties: false },
+  ),
+  bind(cfg, spec, ctx) {
+    const name = spec.connection;
     return {
       async send(delivery: Delivery): Promise<void> {
-        const conn = await redisConnection(ctx.connections, name);
+        const conn = await ctx.connections.ready(name, redisConnection);
         const fields: (string | Buffer)[] = ['delivery_id', delivery.id, 'namespace', delivery.namespace, 'webhook_id', delivery.webhookId, 'content_type', delivery.contentType];
-        if (withHeaders) fields.push('headers', JSON.stringify(delivery.headers));
+        if (cfg.include_headers) fields.push('headers', JSON.stringify(delivery.headers));
         fields.push('payload', delivery.rawBody);
-        await conn.use(() => conn.redis.xadd(stream, 'MAXLEN', '~', maxlen, '*', ...fields));
+        await conn.use(() => conn.client.xadd(cfg.stream, 'MAXLEN', '~', cfg.maxlen, '*', ...fields));
       },
       close: nothingToClose,
     };
   },
-};
+});

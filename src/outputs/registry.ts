@@ -1,4 +1,4 @@
-/** The one place output modules are registered by name, with CWM's aliases. Keep schema/webhook.schema.json's module enum in step. */
+/** Every output module, one line each; the published webhook schema's module list and module-config rules are assembled from it. */
 import { kafkaOutput } from './kafka.js';
 import { logOutput } from './log.js';
 import { redisPublishOutput } from './redis-publish.js';
@@ -6,19 +6,16 @@ import { redisQueueOutput } from './redis-queue.js';
 import { redisStreamOutput } from './redis-stream.js';
 import type { OutputModule } from './types.js';
 
-const modules: ReadonlyMap<string, OutputModule> = new Map<string, OutputModule>([
-  ['log', logOutput],
-  ['kafka', kafkaOutput],
-  ['redis_queue', redisQueueOutput],
-  ['redis_rq', redisQueueOutput],
-  ['redis_publish', redisPublishOutput],
-  ['redis_stream', redisStreamOutput],
-]);
+export const OUTPUT_MODULES: readonly OutputModule[] = [
+  logOutput,
+  kafkaOutput,
+  redisQueueOutput,
+  redisPublishOutput,
+  redisStreamOutput,
+];
+
+const byName: ReadonlyMap<string, OutputModule> = new Map(OUTPUT_MODULES.flatMap((m) => [m.name, ...m.aliases].map((n) => [n, m] as const)));
 
 export function findOutput(name: string): OutputModule | undefined {
-  return modules.get(name);
-}
-
-export function outputNames(): string[] {
-  return [...modules.keys()];
+  return byName.get(name);
 }

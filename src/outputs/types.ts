@@ -1,18 +1,24 @@
 /**
- * The one small interface every output implements: bind once per webhook
- * config change (validate module-config, resolve what can be resolved),
- * send once per delivery, close when the webhook config goes away.
+ * The one small interface every output implements. An output module is one
+ * file exporting an `OutputModule` made by `defineOutput`: its name (and
+ * CWM's aliases), the JSON Schema of its `module-config` with defaults, the
+ * connection types it can use, and `bind` — run once per webhook config
+ * change with the validated module-config; `send` runs once per delivery.
  */
+import type { Static, TObject } from '@sinclair/typebox';
 import type { Logger } from 'pino';
+import type { ConnectionLookup, ConnectionType } from '../connections/types.js';
 import type { Delivery } from '../delivery/types.js';
-import type { ConnectionLookup } from '../connections/types.js';
 
+/** What bind sees of the webhook besides module-config: its connection name and CWM's top-level fields. */
 export interface OutputSpec {
   readonly module: string;
-  readonly moduleConfig: Readonly<Record<string, unknown>>;
-  readonly connection?: string;
-  /** CWM's top-level `topic`, kept for Kafka compatibility. */
+  /** The webhook's `connection`; the schema requires it for modules with connection types, '' for the others. */
+  readonly connection: string;
+  /** CWM's top-level `topic` (kafka, mqtt); module-config wins. */
   readonly topic?: string;
+  /** CWM's top-level `queue_name` (rabbitmq, redis_rq); module-config wins. */
+  readonly queueName?: string;
 }
 
 export interface OutputContext {
@@ -29,7 +35,11 @@ export interface OutputContext {
 }
 
 export interface BoundOutput {
-  /** Resolves once the destination acknowledged; rejects otherwise. `signal` aborts on OUTPUT_TIMEOUT_MS. */
+  /**
+   * Resolves once the destination acknowledged; rejects otherwise (an
+   * UnavailableError when it cannot be reached). `signal` aborts at
+   * OUTPUT_TIMEOUT_MS: stop waiting and release what the send holds.
+   */
   send(delivery: Delivery, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
@@ -42,11 +52,29 @@ export async function nothingToClose(): Promise<void> {}
 
 export interface OutputModule {
   readonly name: string;
-  /** Throws OutputConfigError when module-config is invalid; the previous webhook version then stays active. */
-  bind(spec: OutputSpec, ctx: OutputContext): BoundOutput;
+  readonly aliases: readonly string[];
+  /** JSON Schema of `module-config`, defaults inside; unknown fields are refused. */
+  readonly schema: TObject;
+  /** The connection types this module can send through; the webhook must then name a `connection`. */
+  readonly connectionTypes: readonly ConnectionType[];
+  /** `config` has passed `schema` with defaults filled in; throws ConfigError for what a schema cannot express. */
+  bind(config: unknown, spec: OutputSpec, ctx: OutputContext): BoundOutput;
 }
 
-export class OutputConfigError extends Error {}
-
-/** Thrown by send() when a destination is not usable right now: answered 503 + Retry-After. */
-export class OutputUnavailableError extends Error {}
+/** Declares an output module; `bind` sees its module-config typed by its own schema. */
+export function defineOutput<S extends TObject>(d: {
+  readonly name: string;
+  readonly aliases?: readonly string[];
+  readonly schema: S;
+  readonly connectionTypes?: readonly ConnectionType[];
+  bind(config: Static<S>, spec: OutputSpec, ctx: OutputContext): BoundOutput;
+}): OutputModule {
+  return {
+    name: d.name,
+    aliases: d.aliases ?? [],
+    schema: d.schema,
+    connectionTypes: d.connectionTypes ?? [],
+    // The assembled webhook schema validated `config` against d.schema before bind runs.
+    bind: (config, spec, ctx) => d.bind(config as Static<S>, spec, ctx),
+  };
+}

@@ -22,7 +22,8 @@ export async function putMany(client: Etcd3, entries: readonly KeyValue[], inFli
 
 /** A realistic log webhook value of ~200 bytes. */
 export function logHookValue(label: string): string {
-  return JSON.stringify({ module: 'log', 'module-config': { pretty_print: false, redact_sensitive: true, note: label.padEnd(120, '.') } });
+  // The label pads the value to a realistic size in a field every module accepts (CWM's top-level topic; log ignores it).
+  return JSON.stringify({ module: 'log', 'module-config': { pretty_print: false, redact_sensitive: true }, topic: label.padEnd(120, '.') });
 }
 
 /** `namespaces` × `perNamespace` log webhooks: /cwm/ns<i>/webhooks/hook<j>. */

@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { compileWebhook, type CompiledWebhook } from '../../src/config/compile.js';
-import { ConnectionRegistry } from '../../src/connections/registry.js';
+import type { CompiledWebhook } from '../../src/config/compile.js';
+import { LiveConnections } from '../../src/connections/live.js';
+import { compileValid } from '../helpers/compile.js';
 import type { Delivery } from '../../src/delivery/types.js';
 import { createWebhookHandler } from '../../src/http/webhook-handler.js';
 import { Metrics } from '../../src/observability/metrics.js';
@@ -20,7 +21,7 @@ import { startRedis, type RedisServer } from '../helpers/redis.js';
 
 const logger = pino({ level: 'silent' });
 let redis: RedisServer;
-let connections: ConnectionRegistry;
+let connections: LiveConnections;
 let server: Server;
 let base: string;
 const delivered: string[] = [];
@@ -30,9 +31,9 @@ let onStall: () => void = () => undefined;
 
 before(async () => {
   redis = await startRedis();
-  connections = new ConnectionRegistry(logger);
+  connections = new LiveConnections(logger);
   connections.apply('dd', { type: 'redis', url: redis.url });
-  const compiled = compileWebhook('ns', 'hook', { module: 'log', dedupe: { connection: 'dd', ttl_seconds: 60 } }, { logger, connections, maxBodyBytes: 1 << 20 });
+  const compiled = compileValid('ns', 'hook', { module: 'log', dedupe: { connection: 'dd', ttl_seconds: 60 } }, { logger, connections, maxBodyBytes: 1 << 20 });
   const flaky = {
     async send(d: Delivery): Promise<void> {
       if (mode === 'fail') throw new Error('broker down');

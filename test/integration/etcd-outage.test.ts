@@ -115,7 +115,7 @@ test('compaction past cwm\'s last revision while cut off: re-read applies adds, 
   await cluster.ctl('put', '/cwm/compact/webhooks/c4', LOG_HOOK);
   await cluster.ctl('put', '/cwm/compact/webhooks/c1', STRICT_HOOK);
   await cluster.ctl('del', '/cwm/compact/webhooks/c2');
-  for (let i = 0; i < 5; i++) await cluster.ctl('put', '/cwm/compact/webhooks/churn', JSON.stringify({ module: 'log', 'module-config': { n: i } }));
+  for (let i = 0; i < 5; i++) await cluster.ctl('put', '/cwm/compact/webhooks/churn', JSON.stringify({ module: 'log', topic: `t${i}` }));
   await cluster.ctl('del', '/cwm/compact/webhooks/churn');
   const status = JSON.parse(await cluster.ctl('endpoint', 'status', '-w', 'json')) as { Status: { header: { revision: number } } }[];
   const revision = (status[0] as { Status: { header: { revision: number } } }).Status.header.revision;
@@ -139,7 +139,7 @@ test('compaction past cwm\'s last revision while cut off: re-read applies adds, 
 
 test('etcd restored from an older backup (its revision went back): cwm re-reads and serves what etcd now holds', async () => {
   const cluster = etcd as EtcdCluster;
-  for (let i = 0; i < 10; i++) await cluster.ctl('put', '/cwm/restore/webhooks/current', JSON.stringify({ module: 'log', 'module-config': { n: i } }));
+  for (let i = 0; i < 10; i++) await cluster.ctl('put', '/cwm/restore/webhooks/current', JSON.stringify({ module: 'log', topic: `t${i}` }));
   const { cwm, proxy } = await cwmBehindProxy(cluster);
   assert.equal(await webhookStatus(cwm, '/webhook/restore/current'), 200);
 

@@ -78,7 +78,7 @@ test('an invalid value keeps the previous version (or stays absent); other keys 
 
   await waitFor(async () => (await metric(cwm, 'cwm_config_invalid_total', 'kind="webhook"')) >= invalidBefore + 2, 10_000, 'invalid counter raised twice');
   const h1 = await waitForLog(cwm, 'invalid config entry ignored; previous version stays active', { key: '/cwm/team-a/webhooks/h1' });
-  assert.match(String(h1.reason), /not JSON/);
+  assert.match(String(h1.reason), /not valid JSON/);
   const bad = await waitForLog(cwm, 'invalid config entry ignored; entry stays absent', { key: '/cwm/team-a/webhooks/bad' });
   assert.match(String(bad.reason), /schema/);
 

@@ -30,7 +30,7 @@ function queue(name: string): Queue {
 
 const webhooks = {
   q: { module: 'redis_queue', connection: 'redis_main', 'module-config': { queue_name: 'jobs', attempts: 3, remove_on_complete: 100 } },
-  rq: { module: 'redis_rq', connection: 'rq_alias', 'module-config': { queue_name: 'rq-jobs' } },
+  rq: { module: 'redis_queue', connection: 'rq_alias', queue_name: 'rq-jobs' },
   pub: { module: 'redis_publish', connection: 'redis_main', 'module-config': { channel: 'events' } },
   stream: { module: 'redis_stream', connection: 'redis_main', 'module-config': { stream: 'wh-stream', maxlen: 1000 } },
   k: { module: 'kafka', connection: 'kafka_main', 'module-config': { topic: 'orders', key: '$.order.id', forward_headers: true, compression: 'gzip' } },
@@ -120,7 +120,7 @@ test('redis_queue: integer-looking and colon ids (which BullMQ refuses as job id
   assert.equal(jobs.filter((j) => j.data.meta.delivery_id === 'a:b').length, 1);
 });
 
-test('redis_rq alias with a redis-rq connection given as host/port', async () => {
+test("redis_queue through CWM's redis-rq connection type given as host/port, CWM's top-level queue_name", async () => {
   await accepted('/webhook/rq', { x: 1 }, 'rq-1');
   const job = await queue('rq-jobs').getJob('rq-1');
   assert.deepEqual(job?.data.payload, { x: 1 });
@@ -189,7 +189,7 @@ test('a chain with one unavailable output answers 503 with Retry-After', async (
 test('wrong connection type answers 503; a module-config without topic is refused at load (404, logged)', async () => {
   assert.equal((await cwm.post('/webhook/wrong_type', {})).status, 503);
   assert.equal((await cwm.post('/webhook/no_topic', {})).status, 404);
-  assert.ok(cwm.logs.some((l) => String(l.reason).includes('kafka needs module-config.topic')), 'reason logged');
+  assert.ok(cwm.logs.some((l) => String(l.reason).includes('/module-config/topic is required for kafka')), 'reason logged');
 });
 
 test('missing connection answers 503; once it is added the same webhook answers 200', async () => {

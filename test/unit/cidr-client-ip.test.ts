@@ -5,8 +5,8 @@ import type { IncomingMessage } from 'node:http';
 import { CidrError, compileCidrs, contains } from '../../src/auth/cidr.js';
 import { clientIpResolver } from '../../src/auth/client-ip.js';
 import { ipWhitelistCheck } from '../../src/auth/ip-whitelist.js';
-import { AuthConfigError } from '../../src/auth/rejections.js';
-import { statusOf, view } from '../helpers/request-view.js';
+import { ConfigError } from '../../src/errors.js';
+import { compileCheck, statusOf, view } from '../helpers/request-view.js';
 
 test('IPv4 CIDRs, single addresses and prefix boundaries', () => {
   const list = compileCidrs(['10.0.0.0/8', '192.168.1.17', '172.16.0.0/12']);
@@ -34,7 +34,7 @@ test('garbage never matches and bad entries are refused at compile time', () => 
   const list = compileCidrs(['0.0.0.0/0', '::/0']);
   for (const bad of ['', 'localhost', '1.2.3', '1.2.3.4.5', '10.0.0.1/8', 'unknown', '::ffff:zz']) assert.ok(!contains(list, bad), bad);
   for (const bad of ['10.0.0.0/33', '::/129', '10.0.0.0/-1', '10.0.0.0/', 'abc', '10.0.0.0/8/8', '1.2.3.4/0x8']) assert.throws(() => compileCidrs([bad]), CidrError, bad);
-  assert.throws(() => ipWhitelistCheck(['10.0.0.0/40']), AuthConfigError);
+  assert.throws(() => compileCheck(ipWhitelistCheck, ['10.0.0.0/40']), ConfigError);
 });
 
 function req(peer: string, xff?: string): IncomingMessage {
@@ -60,8 +60,8 @@ test('the right-most untrusted hop is the client; spoofed left entries are not b
 });
 
 test('ip_whitelist answers 403 outside the list and for unparsable client addresses', async () => {
-  const c = ipWhitelistCheck(['192.0.2.0/24', '2001:db8::/32']);
-  assert.equal(c.phase, 'headers');
+  const c = compileCheck(ipWhitelistCheck, ['192.0.2.0/24', '2001:db8::/32']);
+  assert.equal(ipWhitelistCheck.phase, 'headers');
   assert.equal(await statusOf(c, view({ clientIp: '192.0.2.200' })), 0);
   assert.equal(await statusOf(c, view({ clientIp: '2001:db8::1' })), 0);
   assert.equal(await statusOf(c, view({ clientIp: '192.0.3.1' })), 403);

@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+// The check registry declares the signature headers; in cwm it is loaded before any logger is made.
+import '../../src/auth/registry.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 test('authorization, cookie, signature headers and secret config fields are redacted', () => {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT, SCHEMA_DIR } from '../../src/paths.js';
 
-type Schema = { $ref?: string; properties?: Record<string, Schema>; items?: Schema; oneOf?: Schema[]; anyOf?: Schema[]; allOf?: Schema[]; definitions?: Record<string, Schema> };
+type Schema = { $ref?: string; then?: Schema; properties?: Record<string, Schema>; items?: Schema; oneOf?: Schema[]; anyOf?: Schema[]; allOf?: Schema[]; definitions?: Record<string, Schema> };
 
 const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
 
@@ -18,7 +18,7 @@ function schema(name: string): Schema {
 }
 
 /** Every property path of a schema: `a`, `a.b` for nested objects, `a[].b` inside arrays; $ref and oneOf followed. */
-function propertyPaths(root: Schema): Set<string> {
+function propertyPaths(root: Schema, followThen = false): Set<string> {
   const paths = new Set<string>();
   const walk = (node: Schema, path: string, seen: readonly Schema[]): void => {
     if (seen.includes(node)) return;
@@ -35,6 +35,8 @@ function propertyPaths(root: Schema): Set<string> {
       walk(child, p, next);
     }
     if (node.items) walk(node.items, `${path}[]`, next);
+    // A connection type's fields sit in the `then` of its if/then rule; a webhook's module rules hold module-config, documented under outputs.
+    if (followThen && node.then) walk(node.then, path, next);
     for (const branch of [...(node.oneOf ?? []), ...(node.anyOf ?? []), ...(node.allOf ?? [])]) walk(branch, path, next);
   };
   walk(root, '', []);
@@ -78,8 +80,8 @@ test('README webhook reference lists exactly the fields of schema/webhook.schema
 });
 
 test('README connection reference lists exactly the fields of schema/connection.schema.json', () => {
-  const paths = documentable(propertyPaths(schema('connection')));
-  assert.ok(paths.has('bootstrap_servers') && paths.has('sasl.mechanism') && paths.has('db'), 'oneOf branches are walked');
+  const paths = documentable(propertyPaths(schema('connection'), true));
+  assert.ok(paths.has('bootstrap_servers') && paths.has('sasl.mechanism') && paths.has('db'), 'each type\'s if/then rule is walked');
   assertSameSets(documented('connection-reference'), paths, 'connection fields');
 });
 

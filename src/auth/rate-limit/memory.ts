@@ -3,25 +3,21 @@
  * The state lives in the compiled webhook, so it goes away with it; a config
  * change starts a fresh window.
  */
+import type { CheckRun } from '../types.js';
 import { tooManyRequests, type RateLimit } from './types.js';
-import type { RequestCheck } from '../types.js';
 
-export function memoryRateLimit(limit: RateLimit, phase: RequestCheck['phase'], now: () => number): RequestCheck {
+export function memoryRateLimit(limit: RateLimit, now: () => number): CheckRun {
   const windowMs = limit.windowSeconds * 1000;
   let windowStart = -Infinity;
   let count = 0;
-  return {
-    name: 'rate_limit',
-    phase,
-    run() {
-      const t = now();
-      if (t - windowStart >= windowMs) {
-        windowStart = t;
-        count = 0;
-      }
-      if (count >= limit.maxRequests) return tooManyRequests(windowStart + windowMs - t);
-      count++;
-      return null;
-    },
+  return () => {
+    const t = now();
+    if (t - windowStart >= windowMs) {
+      windowStart = t;
+      count = 0;
+    }
+    if (count >= limit.maxRequests) return tooManyRequests(windowStart + windowMs - t);
+    count++;
+    return null;
   };
 }

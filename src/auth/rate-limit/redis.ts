@@ -4,9 +4,10 @@
  * A missing or failing connection answers 503 like any other Redis dependency.
  */
 import type { Logger } from 'pino';
+import { redisConnection } from '../../connections/redis.js';
 import type { ConnectionLookup } from '../../connections/types.js';
-import { readyRedis, STORE_UNAVAILABLE } from '../redis-access.js';
-import type { RequestCheck } from '../types.js';
+import { storeUnavailable } from '../rejections.js';
+import type { CheckRun } from '../types.js';
 import { tooManyRequests, type RateLimit } from './types.js';
 
 const SCRIPT = `
@@ -18,30 +19,24 @@ return {n, ttl}`;
 
 export interface RedisRateLimitOptions {
   readonly limit: RateLimit;
-  readonly phase: RequestCheck['phase'];
   readonly connection: string;
   readonly connections: ConnectionLookup;
   readonly key: string;
   readonly logger: Logger;
 }
 
-export function redisRateLimit(options: RedisRateLimitOptions): RequestCheck {
+export function redisRateLimit(options: RedisRateLimitOptions): CheckRun {
   const windowMs = String(options.limit.windowSeconds * 1000);
-  return {
-    name: 'rate_limit',
-    phase: options.phase,
-    async run() {
-      const conn = await readyRedis(options.connections, options.connection);
-      if (!conn) return STORE_UNAVAILABLE;
-      let reply: unknown;
-      try {
-        reply = await conn.use(() => conn.redis.eval(SCRIPT, 1, options.key, windowMs));
-      } catch (err) {
-        options.logger.warn({ connection: options.connection, reason: (err as Error).message }, 'rate limit store failed; answered 503');
-        return STORE_UNAVAILABLE;
-      }
-      const [count, ttl] = reply as [number, number];
-      return count > options.limit.maxRequests ? tooManyRequests(ttl) : null;
-    },
+  return async () => {
+    let reply: unknown;
+    try {
+      const conn = await options.connections.ready(options.connection, redisConnection);
+      reply = await conn.use(() => conn.client.eval(SCRIPT, 1, options.key, windowMs));
+    } catch (err) {
+      options.logger.warn({ connection: options.connection, reason: (err as Error).message }, 'rate limit store failed; answered 503');
+      return storeUnavailable;
+    }
+    const [count, ttl] = reply as [number, number];
+    return count > options.limit.maxRequests ? tooManyRequests(ttl) : null;
   };
 }

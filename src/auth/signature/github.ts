@@ -7,6 +7,7 @@ const HEADER = 'x-hub-signature-256';
 const PREFIX = 'sha256=';
 
 export const github: SignaturePreset = {
+  headers: ['x-hub-signature-256', 'x-hub-signature'],
   keyFrom: (secret) => Buffer.from(secret, 'utf8'),
   verify({ request, keys }) {
     const header = headerValue(request.headers, HEADER);

@@ -1,13 +1,17 @@
 /** `signature`: the vendor presets by name, compiled once per config into a body-phase check. */
-import type { SignatureScheme } from '../../config/types.js';
+import { stringEnum } from '../../schema-kit.js';
+import { Type } from '@sinclair/typebox';
 import { unauthorized } from '../rejections.js';
-import type { RequestCheck } from '../types.js';
+import { secretList, secrets } from '../schema-parts.js';
+import { defineCheck } from '../types.js';
 import { github } from './github.js';
 import { shopify } from './shopify.js';
 import { slack } from './slack.js';
 import { standardWebhooks } from './standard-webhooks.js';
 import { stripe } from './stripe.js';
 import type { SignaturePreset } from './types.js';
+
+export type SignatureScheme = 'github' | 'stripe' | 'standard-webhooks' | 'shopify' | 'slack';
 
 const PRESETS: ReadonlyMap<SignatureScheme, SignaturePreset> = new Map<SignatureScheme, SignaturePreset>([
   ['github', github],
@@ -19,23 +23,26 @@ const PRESETS: ReadonlyMap<SignatureScheme, SignaturePreset> = new Map<Signature
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
-export interface SignatureOptions {
-  readonly scheme: SignatureScheme;
-  readonly secrets: readonly string[];
-  readonly toleranceSeconds?: number;
-  readonly now: () => number;
-}
-
-export function signatureCheck(options: SignatureOptions): RequestCheck {
-  const preset = PRESETS.get(options.scheme) as SignaturePreset;
-  const keys = options.secrets.map((s) => preset.keyFrom(s));
-  const toleranceSeconds = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-  return {
-    name: `signature:${options.scheme}`,
-    phase: 'body',
-    run(request) {
-      const problem = preset.verify({ request, keys, nowMs: options.now(), toleranceSeconds });
-      return problem === null ? null : unauthorized(problem);
+export const signatureCheck = defineCheck({
+  field: 'signature',
+  schema: Type.Object(
+    {
+      scheme: stringEnum([...PRESETS.keys()]),
+      secret: secrets,
+      tolerance_seconds: Type.Integer({ minimum: 1, maximum: 86400, default: DEFAULT_TOLERANCE_SECONDS }),
     },
-  };
-}
+    { additionalProperties: false },
+  ),
+  phase: 'body',
+  order: 70,
+  sensitiveHeaders: [...PRESETS.values()].flatMap((p) => p.headers),
+  compile(config, ctx) {
+    const preset = PRESETS.get(config.scheme) as SignaturePreset;
+    const keys = secretList(config.secret).map((s) => preset.keyFrom(s));
+    const toleranceSeconds = config.tolerance_seconds;
+    return (request) => {
+      const problem = preset.verify({ request, keys, nowMs: ctx.now(), toleranceSeconds });
+      return problem === null ? null : unauthorized(problem);
+    };
+  },
+});

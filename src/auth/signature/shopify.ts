@@ -4,6 +4,7 @@ import { decodeBase64, macMatches, MAX_SIGNATURES } from './mac.js';
 import type { SignaturePreset } from './types.js';
 
 export const shopify: SignaturePreset = {
+  headers: ['x-shopify-hmac-sha256'],
   keyFrom: (secret) => Buffer.from(secret, 'utf8'),
   verify({ request, keys }) {
     const header = headerValue(request.headers, 'x-shopify-hmac-sha256');

@@ -10,6 +10,7 @@ import type { SignaturePreset } from './types.js';
 const PREFIX = 'v0=';
 
 export const slack: SignaturePreset = {
+  headers: ['x-slack-signature'],
   keyFrom: (secret) => Buffer.from(secret, 'utf8'),
   verify({ request, keys, nowMs, toleranceSeconds }) {
     const header = headerValue(request.headers, 'x-slack-signature');

@@ -5,7 +5,7 @@
  * the `whsec_...` secret, decoded. Timestamps too old and too far in the future
  * are both refused.
  */
-import { AuthConfigError } from '../rejections.js';
+import { ConfigError } from '../../errors.js';
 import { headerValue } from '../request-headers.js';
 import { decodeBase64, judgeTimestamp, macMatches, MAX_SIGNATURES, timestampProblem } from './mac.js';
 import type { SignaturePreset } from './types.js';
@@ -13,10 +13,11 @@ import type { SignaturePreset } from './types.js';
 const SECRET_PREFIX = 'whsec_';
 
 export const standardWebhooks: SignaturePreset = {
+  headers: ['webhook-signature', 'svix-signature'],
   keyFrom(secret) {
     const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
     const key = decodeBase64(encoded);
-    if (!key) throw new AuthConfigError('/signature/secret: a standard-webhooks secret must be "whsec_" followed by base64');
+    if (!key) throw new ConfigError('/secret', 'a standard-webhooks secret must be "whsec_" followed by base64');
     return key;
   },
   verify({ request, keys, nowMs, toleranceSeconds }) {

@@ -9,6 +9,7 @@ import { decodeHex, judgeTimestamp, macMatches, MAX_SIGNATURES, timestampProblem
 import type { SignaturePreset } from './types.js';
 
 export const stripe: SignaturePreset = {
+  headers: ['stripe-signature'],
   keyFrom: (secret) => Buffer.from(secret, 'utf8'),
   verify({ request, keys, nowMs, toleranceSeconds }) {
     const header = headerValue(request.headers, 'stripe-signature');

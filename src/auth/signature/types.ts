@@ -10,7 +10,9 @@ export interface SignatureInput {
 }
 
 export interface SignaturePreset {
-  /** Throws AuthConfigError for a secret this scheme cannot use. */
+  /** Lower-case names of the headers carrying the signature: never forwarded, always redacted. */
+  readonly headers: readonly string[];
+  /** Throws ConfigError for a secret this scheme cannot use. */
   keyFrom(secret: string): Buffer;
   /** Null when valid, else a reason that names headers but never secrets. */
   verify(input: SignatureInput): string | null;

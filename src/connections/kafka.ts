@@ -10,14 +10,37 @@
  * out as one produce request; each caller still waits for that request's
  * acknowledgement, so nothing is acknowledged before the broker has it.
  */
+import { stringEnum } from '../schema-kit.js';
 import { circuitBreaker, ConsecutiveBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
 import type * as KafkaJs from 'kafkajs';
 import type { LogEntry, Producer } from 'kafkajs';
 import { lazyModule } from './lazy-module.js';
 import type { Logger } from 'pino';
-import type { KafkaConnectionConfig } from '../config/types.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineConnectionType } from './types.js';
 
 const kafkajs = lazyModule<typeof KafkaJs>('kafkajs');
+
+export const kafkaConnectionSchema = Type.Object(
+  {
+    bootstrap_servers: Type.String({ pattern: '^[^,\\s]+(,[^,\\s]+)*$', description: 'host:port[,host:port...]' }),
+    client_id: Type.String({ minLength: 1, default: 'cwm' }),
+    ssl: Type.Optional(Type.Union([Type.Boolean(), Type.Object({}, { additionalProperties: true })])),
+    sasl: Type.Optional(
+      Type.Object(
+        {
+          mechanism: stringEnum(['plain', 'scram-sha-256', 'scram-sha-512'] as const),
+          username: Type.String(),
+          password: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type KafkaConnectionConfig = Static<typeof kafkaConnectionSchema>;
 
 export interface KafkaRecord {
   readonly key: string | null;
@@ -81,7 +104,7 @@ class KafkajsProducer implements KafkaProducer {
   constructor(config: KafkaConnectionConfig, private readonly options: KafkaClientOptions) {
     const { Kafka, logLevel, Partitioners } = kafkajs();
     const kafka = new Kafka({
-      clientId: config.client_id ?? 'cwm',
+      clientId: config.client_id,
       brokers: config.bootstrap_servers.split(','),
       ssl: config.ssl as boolean | undefined,
       sasl: config.sasl as never,
@@ -171,3 +194,14 @@ class KafkajsProducer implements KafkaProducer {
 export function createKafkaProducer(config: KafkaConnectionConfig, options: KafkaClientOptions): KafkaProducer {
   return new KafkajsProducer(config, options);
 }
+
+/** `kafka`: one kafkajs producer per connection config (acks=-1, batched per event-loop turn). */
+export const kafkaConnection = defineConnectionType({
+  type: 'kafka',
+  schema: kafkaConnectionSchema,
+  create(config, ctx) {
+    const producer = createKafkaProducer(config, { logger: ctx.logger, requestTimeoutMs: ctx.timeoutMs });
+    // Readiness is the producer's own breaker: once the broker is known down, sends fail at once.
+    return { client: producer, ready: () => Promise.resolve(true), close: () => producer.close() };
+  },
+});

@@ -3,11 +3,13 @@
  * timeouts: with Redis down a command fails at once (the sender gets 503 and
  * retries) instead of piling up in memory until Redis returns.
  */
+import { Type, type Static } from '@sinclair/typebox';
 import type * as IORedis from 'ioredis';
 import type { Redis, RedisOptions } from 'ioredis';
-import { lazyModule } from './lazy-module.js';
 import type { Logger } from 'pino';
-import type { RedisConnectionConfig } from '../config/types.js';
+import { lazyModule } from './lazy-module.js';
+import { defineConnectionType } from './types.js';
+import { reconnectDelayMs } from './backoff.js';
 
 const ioredis = lazyModule<typeof IORedis>('ioredis');
 
@@ -17,10 +19,22 @@ export interface RedisClientOptions {
   readonly timeoutMs: number;
 }
 
-/** Reconnect delay: doubles from 50 ms, capped at 1 s so a returning Redis is seen quickly. */
-function reconnectDelay(attempt: number): number {
-  return Math.min(50 * 2 ** Math.min(attempt, 5), 1000);
-}
+const tlsOptions = Type.Union([Type.Boolean(), Type.Object({}, { additionalProperties: true })]);
+
+export const redisConnectionSchema = Type.Object(
+  {
+    url: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+    host: Type.Optional(Type.String({ minLength: 1 })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    db: Type.Optional(Type.Integer({ minimum: 0 })),
+    username: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    password: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'null (CWM) means no password' })),
+    tls: Type.Optional(tlsOptions),
+  },
+  { additionalProperties: false },
+);
+
+export type RedisConnectionConfig = Static<typeof redisConnectionSchema>;
 
 export function createRedisClient(config: RedisConnectionConfig, options: RedisClientOptions): Redis {
   const tls = config.tls === true ? {} : config.tls === false ? undefined : config.tls;
@@ -30,12 +44,12 @@ export function createRedisClient(config: RedisConnectionConfig, options: RedisC
     connectTimeout: options.timeoutMs,
     commandTimeout: options.timeoutMs,
     maxRetriesPerRequest: 0,
-    retryStrategy: reconnectDelay,
+    retryStrategy: reconnectDelayMs,
     connectionName: 'cwm',
   };
   // Only fields that are set: an undefined host would override the one in `url`.
   for (const [field, value] of [['host', config.host], ['port', config.port], ['db', config.db], ['username', config.username], ['password', config.password], ['tls', tls]] as const) {
-    if (value !== undefined) Object.assign(redisOptions, { [field]: value });
+    if (value !== undefined && value !== null) Object.assign(redisOptions, { [field]: value });
   }
   const { Redis: RedisClient } = ioredis();
   const client = config.url ? new RedisClient(config.url, redisOptions) : new RedisClient(redisOptions);
@@ -81,3 +95,22 @@ export function readiness(client: Redis): () => Promise<boolean> {
     return (client.status as string) === 'ready';
   };
 }
+
+/** `redis` (CWM also writes `redis-rq`): one ioredis client per connection config. */
+export const redisConnection = defineConnectionType({
+  type: 'redis',
+  aliases: ['redis-rq'],
+  schema: redisConnectionSchema,
+  create(config, ctx) {
+    const redis = createRedisClient(config, ctx);
+    return {
+      client: redis,
+      ready: readiness(redis),
+      async close() {
+        // quit() waits for replies to commands already sent; disconnect() when Redis is gone anyway.
+        if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+        else redis.disconnect();
+      },
+    };
+  },
+});

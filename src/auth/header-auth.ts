@@ -1,0 +1,21 @@
+/** `header_auth`: a static API key in a named header, compared in constant time. */
+import { Type } from '@sinclair/typebox';
+import { digestOf, matchesDigest } from './constant-time.js';
+import { headerValue } from './request-headers.js';
+import { unauthorized } from './rejections.js';
+import { headerName, secret } from './schema-parts.js';
+import { defineCheck } from './types.js';
+
+export const headerAuthCheck = defineCheck({
+  field: 'header_auth',
+  schema: Type.Object({ header_name: Type.Unsafe<string>({ ...headerName, default: 'X-API-Key' }), api_key: secret }, { additionalProperties: false }),
+  phase: 'headers',
+  order: 40,
+  credentialHeaders: (config) => [config.header_name.toLowerCase()],
+  compile(config) {
+    const name = config.header_name.toLowerCase();
+    const digest = digestOf(config.api_key);
+    const rejection = unauthorized(`missing or invalid ${config.header_name} header`);
+    return (req) => (matchesDigest(digest, headerValue(req.headers, name)) ? null : rejection);
+  },
+});

@@ -1,0 +1,18 @@
+/** `query_auth`: a static API key in a named query parameter, compared in constant time. */
+import { Type } from '@sinclair/typebox';
+import { digestOf, matchesDigest } from './constant-time.js';
+import { unauthorized } from './rejections.js';
+import { secret } from './schema-parts.js';
+import { defineCheck } from './types.js';
+
+export const queryAuthCheck = defineCheck({
+  field: 'query_auth',
+  schema: Type.Object({ parameter_name: Type.String({ minLength: 1, default: 'api_key' }), api_key: secret }, { additionalProperties: false }),
+  phase: 'headers',
+  order: 50,
+  compile(config) {
+    const digest = digestOf(config.api_key);
+    const rejection = unauthorized(`missing or invalid ${config.parameter_name} query parameter`);
+    return (req) => (matchesDigest(digest, req.query.get(config.parameter_name) ?? undefined) ? null : rejection);
+  },
+});

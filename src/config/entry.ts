@@ -1,0 +1,55 @@
+/**
+ * One config value from text to a validated object: size bound, JSON parse,
+ * `{$NAME}` substitution under the allowlist, the published schema with
+ * defaults filled in. The receiver (ConfigManager) and the CLI (validate,
+ * put, import) both call this, so they judge a value the same way.
+ */
+import { ConfigError } from '../errors.js';
+import { substituteEnv, SubstitutionError } from './env-substitution.js';
+import { describeJsonError } from './json-error.js';
+import { validateConfig, type EntryKind } from './validation.js';
+
+/** A webhook or connection config is a few KiB; anything far larger is a mistake or an attack on compile time. */
+export const MAX_CONFIG_VALUE_BYTES = 256 * 1024;
+
+export interface EntryEnvironment {
+  readonly envAllowlist: RegExp;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Parses JSON text; the error never quotes the text (it may hold secrets). */
+export function parseConfigText(text: string): unknown {
+  if (Buffer.byteLength(text) > MAX_CONFIG_VALUE_BYTES) throw new ConfigError('', `value exceeds ${MAX_CONFIG_VALUE_BYTES} bytes`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ConfigError('', `value is not valid JSON: ${describeJsonError(err)}`);
+  }
+}
+
+/**
+ * Substitutes placeholders and validates `value` (a fresh parse result or a
+ * copy: defaults are written into it). Returns the value as the receiver uses it.
+ */
+export function prepareConfig(kind: EntryKind, value: unknown, environment: EntryEnvironment): unknown {
+  let substituted: unknown;
+  try {
+    substituted = substituteEnv(value, environment.envAllowlist, environment.env);
+  } catch (err) {
+    if (err instanceof SubstitutionError) throw new ConfigError('', err.message);
+    throw err;
+  }
+  const errors = validateConfig(kind, substituted);
+  if (errors.length > 0) throw new ConfigError('', `schema: ${errors.join('; ')}`, errors);
+  return substituted;
+}
+
+/** parseConfigText + prepareConfig, skipping the deep copy of substitution when the text cannot hold a placeholder. */
+export function readConfig(kind: EntryKind, text: string, environment: EntryEnvironment): unknown {
+  const value = parseConfigText(text);
+  // A placeholder needs "{$" in the text or a \u escape; most values have neither.
+  if (text.includes('{$') || text.includes('\\u')) return prepareConfig(kind, value, environment);
+  const errors = validateConfig(kind, value);
+  if (errors.length > 0) throw new ConfigError('', `schema: ${errors.join('; ')}`, errors);
+  return value;
+}

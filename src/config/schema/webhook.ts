@@ -1,0 +1,106 @@
+/**
+ * The webhook config schema, assembled from the registries: the fields cwm
+ * itself reads (below), one property per request check (src/auth/registry.ts)
+ * and, per output module (src/outputs/registry.ts), a rule that validates
+ * `module-config` against that module's own schema and requires `connection`
+ * when the module sends through one. The build writes it to
+ * schema/webhook.schema.json and compiles it to code with ajv filling defaults.
+ */
+import { stringEnum } from '../../schema-kit.js';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { CHECKS } from '../../auth/registry.js';
+import { OUTPUT_MODULES } from '../../outputs/registry.js';
+
+const name = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
+const headerName = Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$" });
+
+/** Every module name and alias. */
+const moduleName = Type.Unsafe<string>({ type: 'string', enum: OUTPUT_MODULES.flatMap((m) => [m.name, ...m.aliases]) });
+
+/** The fields of one output (a webhook's own, or one chain entry). */
+const outputFields = {
+  module: moduleName,
+  'module-config': Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+  connection: Type.Optional(name),
+  topic: Type.Optional(Type.String({ minLength: 1, description: "CWM's top-level topic (kafka, mqtt); module-config.topic wins." })),
+  queue_name: Type.Optional(Type.String({ minLength: 1, description: "CWM's top-level queue name (rabbitmq, redis_rq); module-config.queue_name wins." })),
+};
+
+/** Per module: module-config against its schema (defaults filled), connection required when it uses one. */
+function moduleRules(): { allOf: Record<string, unknown>[] } {
+  return {
+    allOf: OUTPUT_MODULES.map((m) => ({
+      if: { properties: { module: { enum: [m.name, ...m.aliases] } }, required: ['module'] },
+      then: {
+        properties: { 'module-config': { ...m.schema, default: {} } },
+        ...(m.connectionTypes.length > 0 ? { required: ['connection'] } : {}),
+      },
+    })),
+  };
+}
+
+const outputEntry = Type.Object(outputFields, { additionalProperties: false });
+
+export const webhookBase = Type.Object(
+  {
+    data_type: stringEnum(['json', 'blob'] as const, { default: 'json' }),
+    module: Type.Optional(outputFields.module),
+    'module-config': outputFields['module-config'],
+    connection: outputFields.connection,
+    topic: outputFields.topic,
+    queue_name: outputFields.queue_name,
+    chain: Type.Optional(Type.Array(outputEntry, { minItems: 1, maxItems: 16 })),
+    'chain-config': Type.Object(
+      { execution: stringEnum(['sequential', 'parallel'] as const, { default: 'sequential' }) },
+      { additionalProperties: false, default: {} },
+    ),
+    json_schema: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema the payload must match (422 otherwise).' })),
+    max_body_bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 104857600 })),
+    dedupe: Type.Optional(
+      Type.Object(
+        {
+          header: Type.Optional({ ...headerName, description: "Header carrying the delivery id; default: the sender's usual delivery id headers." }),
+          ttl_seconds: Type.Integer({ minimum: 1, maximum: 2592000, default: 86400 }),
+          connection: name,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** What compile reads of a validated webhook config; check fields are read through their CheckModule. */
+export type WebhookConfig = Static<typeof webhookBase>;
+export type OutputEntry = Static<typeof outputEntry>;
+
+/** A check's schema that also accepts null ("not configured", as CWM writes it). */
+function nullable(schema: TSchema): Record<string, unknown> {
+  const type: unknown = schema.type;
+  if (typeof type === 'string') return { ...schema, type: [type, 'null'] };
+  return { anyOf: [schema, { type: 'null' }] };
+}
+
+export function webhookSchema(): Record<string, unknown> {
+  const rules = moduleRules();
+  const properties: Record<string, unknown> = { ...webhookBase.properties };
+  properties.chain = {
+    ...webhookBase.properties.chain,
+    items: { ...outputEntry, ...rules },
+  };
+  for (const check of CHECKS) properties[check.field] = nullable(check.schema);
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://cwm.dev/schema/webhook.schema.json',
+    title: 'cwm webhook config',
+    description: 'Value of <prefix><namespace>/webhooks/<id>. Generated from the check and output registries. Unknown fields are rejected so that a misspelt auth field never leaves a webhook open.',
+    type: 'object',
+    additionalProperties: false,
+    properties,
+    ...rules,
+    oneOf: [
+      { required: ['module'], not: { required: ['chain'] } },
+      { required: ['chain'], not: { required: ['module'] } },
+    ],
+  };
+}
