@@ -56,7 +56,8 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
   const source = provider ?? createProvider(settings, logger, metrics);
   let ready = false;
   let stopping: Promise<void> | undefined;
-  metrics.trackSource(() => source.state() === 'healthy', () => ready);
+  // cwm_ready says what /ready says: not ready once shutdown began.
+  metrics.trackSource(() => source.state() === 'healthy', () => ready && !stopping);
   const lookup = {
     lookup: (ns: string, id: string) => manager.lookup(ns, id),
     get ready() {
@@ -73,7 +74,7 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     metrics,
     accessLog: settings.accessLog,
   });
-  const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceState: () => source.state() }, metrics, logger);
+  const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceName: source.name, sourceState: () => source.state() }, metrics, logger);
   const server: Server = createHttpServer(handler, admin, () => stopping !== undefined);
 
   let resolveLoaded: () => void = () => undefined;
@@ -102,7 +103,12 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     loaded,
     async start(): Promise<AddressInfo> {
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
+        server.once('error', (err: NodeJS.ErrnoException) => {
+          // A busy or forbidden port is a settings problem: name the settings, not "unexpected failure".
+          if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+            reject(new SettingsError(`cannot listen on ${settings.host}:${settings.port} (PORT, HOST): ${err.code === 'EADDRINUSE' ? 'the address is already in use' : err.code === 'EACCES' ? 'permission denied' : 'address not available'}`));
+          } else reject(err);
+        });
         server.listen(settings.port, settings.host, () => resolve());
       });
       const address = server.address() as AddressInfo;

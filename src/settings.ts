@@ -79,6 +79,14 @@ function boolVar(env: Env, name: string): boolean {
   throw new SettingsError(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function logLevelVar(env: Env): string {
+  const raw = (env.LOG_LEVEL || 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw new SettingsError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.LOG_LEVEL)}`);
+  return raw;
+}
+
 function regexVar(env: Env, name: string, fallback: string): RegExp {
   const source = env[name] ?? fallback;
   try {
@@ -117,7 +125,7 @@ export function loadSettings(env: Env = process.env): Settings {
       backoffMaxMs: intVar(env, 'ETCD_BACKOFF_MAX_MS', 5000, 1),
       pageSize: intVar(env, 'ETCD_PAGE_SIZE', 5000, 1),
     },
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: logLevelVar(env),
     outputTimeoutMs: intVar(env, 'OUTPUT_TIMEOUT_MS', 5000, 1),
     maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 1024 * 1024, 1),
     maxJsonDepth: intVar(env, 'MAX_JSON_DEPTH', 64, 1),

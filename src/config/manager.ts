@@ -10,7 +10,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { compileWebhook, type CompiledWebhook } from './compile.js';
 import { readConfig } from './entry.js';
 import { entryId, type EntryKey } from './keys.js';
-import type { ConfigSink, RawEntry } from './provider.js';
+import type { ConfigSink, EntryHistory, RawEntry } from './provider.js';
 import type { WebhookConfig } from './schema/webhook.js';
 
 export interface ManagerOptions {
@@ -28,6 +28,8 @@ export class ConfigManager implements ConfigSink {
   /** Last raw value seen per entry (valid or not): replaceAll applies only what differs. */
   private readonly seen = new Map<string, RawEntry>();
   private webhookCount = 0;
+  /** Entries served from an earlier, valid version because their current value is invalid. */
+  private readonly fromHistory = new Set<string>();
   private lastRevision = 0;
   /** Set during replaceAll, which updates the gauges once at its end. */
   private bulk = false;
@@ -54,17 +56,24 @@ export class ConfigManager implements ConfigSink {
     this.apply(entry, entryId(entry.key));
   }
 
+  private forgetHistory(id: string): void {
+    if (this.fromHistory.delete(id)) this.options.metrics.servedFromHistory.set(this.fromHistory.size);
+  }
+
   private apply(entry: RawEntry, id: string): void {
     this.seen.set(id, entry);
     try {
       if (entry.key.kind === 'connection') this.applyConnection(entry.key.name, entry);
       else this.applyWebhook(entry.key.namespace, entry.key.id, entry);
+      this.forgetHistory(id);
       this.options.metrics.configChanges.inc({ op: 'put' });
     } catch (err) {
       const keep = entry.key.kind === 'webhook' && this.lookup(entry.key.namespace, entry.key.id) ? 'previous version stays active' : 'entry stays absent';
       if (err instanceof ConfigError) {
         this.options.metrics.invalidEntries.inc({ kind: entry.key.kind });
+        const absent = keep === 'entry stays absent' && !(entry.key.kind === 'connection' && this.options.connections.has(entry.key.name));
         this.options.logger.error({ key: entry.source, code: err.code, reason: err.message }, `invalid config entry ignored; ${keep}`);
+        if (absent && entry.history) void this.recoverFromHistory(entry, id, entry.history);
       } else {
         // Not the config's fault: a bug in cwm, with its stack, counted apart from bad configs.
         this.options.metrics.compileFailures.inc({ kind: entry.key.kind });
@@ -73,7 +82,37 @@ export class ConfigManager implements ConfigSink {
     }
   }
 
+  /**
+   * A key whose current value is invalid and that this instance does not
+   * serve: serve its newest valid earlier version, exactly what instances
+   * that saw the history serve (a restarted or added instance must not drop
+   * the webhook). Applied only while the invalid value is still the latest.
+   */
+  private async recoverFromHistory(current: RawEntry, id: string, history: EntryHistory): Promise<void> {
+    try {
+      for await (const past of history.older(current)) {
+        if (this.seen.get(id) !== current) return; // a newer put or a delete arrived meanwhile
+        const candidate: RawEntry = { key: current.key, value: past.value, source: current.source, revision: past.revision };
+        try {
+          if (candidate.key.kind === 'connection') this.applyConnection(candidate.key.name, candidate);
+          else this.applyWebhook(candidate.key.namespace, candidate.key.id, candidate);
+        } catch (err) {
+          if (err instanceof ConfigError) continue;
+          throw err;
+        }
+        this.fromHistory.add(id);
+        this.options.metrics.servedFromHistory.set(this.fromHistory.size);
+        this.options.logger.warn({ key: current.source, served_revision: past.revision, invalid_revision: current.revision }, 'current value is invalid; serving the newest valid version from the store history');
+        return;
+      }
+      if (this.seen.get(id) === current) this.options.logger.warn({ key: current.source, invalid_revision: current.revision }, 'current value is invalid and no valid earlier version is left (compacted); entry stays absent');
+    } catch (err) {
+      this.options.logger.error({ key: current.source, err }, 'reading the store history failed; entry stays absent');
+    }
+  }
+
   remove(key: EntryKey, source: string): void {
+    this.forgetHistory(entryId(key));
     this.seen.delete(entryId(key));
     this.options.metrics.configChanges.inc({ op: 'delete' });
     if (key.kind === 'connection') {

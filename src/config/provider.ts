@@ -11,6 +11,26 @@ export interface RawEntry {
   readonly value: string;
   /** Where it came from, for log lines: an etcd key or a file path + name. */
   readonly source: string;
+  /** The store revision that wrote this value (etcd mod_revision); absent for files. */
+  readonly revision?: number;
+  /** Earlier values of this key, when the store keeps them (etcd, until compaction). */
+  readonly history?: EntryHistory;
+}
+
+/** One earlier value of a key. */
+export interface PastValue {
+  readonly value: string;
+  readonly revision: number;
+}
+
+/**
+ * A store that keeps earlier values (etcd's MVCC history). Shared by every
+ * entry of a provider, so tens of thousands of entries hold one reference,
+ * not one closure each.
+ */
+export interface EntryHistory {
+  /** Earlier values of `entry`'s key, newest first, until the key's creation or the store's compaction. */
+  older(entry: RawEntry): AsyncIterable<PastValue>;
 }
 
 export interface ConfigSink {

@@ -7,6 +7,8 @@ import { assignRequestId, pathOnly } from './request-id.js';
 
 export interface HealthSource {
   readonly ready: boolean;
+  /** The config source's name ("file", "etcd"): /health names the component only when it is etcd. */
+  readonly sourceName: string;
   sourceState(): SourceState;
 }
 
@@ -22,7 +24,10 @@ export function createAdminApp(health: HealthSource, metrics: Metrics, logger: L
     next();
   });
   app.get('/health', (_req, res) => {
-    res.status(200).json({ status: 'healthy', components: { config_manager: 'healthy', etcd: health.sourceState() } });
+    const components: Record<string, string> = { config_manager: 'healthy' };
+    // The file backend has no connection to report: naming an "etcd" there would be false.
+    if (health.sourceName === 'etcd') components.etcd = health.sourceState();
+    res.status(200).json({ status: 'healthy', components });
   });
   app.get('/ready', (_req, res) => {
     if (health.ready) res.status(200).json({ status: 'ready' });

@@ -51,6 +51,7 @@ export class Metrics {
   readonly configRevision = new Gauge({ name: 'cwm_config_revision', help: 'Last applied config store revision (etcd mod_revision; file reload counter)', registers: [this.registry] });
   readonly entriesLoaded = new Gauge({ name: 'cwm_config_entries', help: 'Active config entries by kind', labelNames: ['kind'], registers: [this.registry] });
   readonly invalidEntries = new Counter({ name: 'cwm_config_invalid_total', help: 'Config values rejected (bad JSON, schema, compile)', labelNames: ['kind'], registers: [this.registry] });
+  readonly servedFromHistory = new Gauge({ name: 'cwm_config_served_from_history', help: 'Entries whose current value is invalid, served from their newest valid earlier version in the store history', registers: [this.registry] });
   readonly compileFailures = new Counter({ name: 'cwm_config_internal_errors_total', help: 'Config entries that failed to compile because of an internal error (a bug, not a bad config)', labelNames: ['kind'], registers: [this.registry] });
   readonly configChanges = new Counter({ name: 'cwm_config_changes_total', help: 'Config entries applied by operation', labelNames: ['op'], registers: [this.registry] });
   private connectedProbe: () => boolean = () => false;

@@ -19,7 +19,7 @@ import { createEtcdClient } from '../../connections/etcd-client.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { EtcdSettings } from '../../settings.js';
 import { parseKey } from '../keys.js';
-import type { ConfigProvider, ConfigSink, RawEntry, SourceState } from '../provider.js';
+import type { ConfigProvider, ConfigSink, EntryHistory, PastValue, RawEntry, SourceState } from '../provider.js';
 import { Backoff, pause } from './backoff.js';
 import { prefixRangeEnd, readRangeSnapshot } from './etcd-range.js';
 import { REQUIRE_LEADER } from './require-leader.js';
@@ -137,21 +137,52 @@ export class EtcdConfigProvider implements ConfigProvider {
     const snapshot = await readRangeSnapshot((req) => client.kv.range(req), this.prefix, this.rangeEnd, this.options.settings.pageSize);
     const entries: RawEntry[] = [];
     for (const kv of snapshot.kvs) {
-      const entry = this.toEntry(kv.key, kv.value);
+      const entry = this.toEntry(kv);
       if (entry) entries.push(entry);
     }
     return { entries, revision: snapshot.revision, keys: snapshot.kvs.length, pages: snapshot.pages };
   }
 
   /** A key in the cwm layout becomes an entry; anything else under the prefix is not ours. */
-  private toEntry(rawKey: Buffer, value: Buffer): RawEntry | undefined {
-    const source = rawKey.toString();
+  private toEntry(kv: { key: Buffer; value: Buffer; mod_revision: string }): RawEntry | undefined {
+    const source = kv.key.toString();
     const key = parseKey(this.options.settings.prefix, source);
     if (key === null) {
       this.log.debug({ key: source }, 'key outside the cwm layout ignored');
       return undefined;
     }
-    return { key, value: value.toString(), source };
+    return { key, value: kv.value.toString(), source, revision: Number(kv.mod_revision), history: this.history };
+  }
+
+  /**
+   * Earlier values of a key: a range read of the key at the revision just
+   * before the value we have, newest first, until the key was created (no
+   * value at that revision) or etcd compacted that revision away.
+   */
+  private readonly history: EntryHistory = {
+    older: (entry) => this.olderValues(entry),
+  };
+
+  private async *olderValues(entry: RawEntry): AsyncIterable<PastValue> {
+    const client = this.client;
+    if (!client || entry.revision === undefined) return;
+    const key = Buffer.from(entry.source);
+    let before = entry.revision - 1;
+    while (before > 0 && !this.stopped) {
+      let res;
+      try {
+        res = await client.kv.range({ key, revision: before });
+      } catch (err) {
+        // Compacted (or etcd unreachable): the walk ends here.
+        this.log.debug({ key: entry.source, revision: before, reason: (err as Error).message }, 'etcd history read ended');
+        return;
+      }
+      const kv = res.kvs[0];
+      if (!kv) return; // the key did not exist yet at that revision
+      const revision = Number(kv.mod_revision);
+      yield { value: kv.value.toString(), revision };
+      before = revision - 1;
+    }
   }
 
   private openWatch(): void {
@@ -227,7 +258,7 @@ export class EtcdConfigProvider implements ConfigProvider {
       if (revision <= before) continue;
       try {
         if (event.type === 'Put') {
-          const entry = this.toEntry(event.kv.key, event.kv.value);
+          const entry = this.toEntry(event.kv);
           if (entry) sink.upsert(entry);
         } else {
           const source = event.kv.key.toString();
