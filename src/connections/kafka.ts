@@ -85,12 +85,50 @@ interface Batch {
   readonly waiters: { resolve: () => void; reject: (err: unknown) => void }[];
 }
 
-function kafkaLogger(logger: Logger): () => (entry: LogEntry) => void {
-  return () => (entry) => {
-    const fields = { kafka_namespace: entry.namespace, broker: entry.log.broker, reason: entry.log.error };
-    if (entry.level <= kafkajs().logLevel.ERROR) logger.error(fields, `kafkajs: ${entry.log.message}`);
-    else logger.warn(fields, `kafkajs: ${entry.log.message}`);
-  };
+/**
+ * kafkajs writes several error lines per failed request (connection, retry,
+ * request), so an outage of a few seconds under load was thousands of lines.
+ * This keeps one line per state change: the first kafkajs error after the
+ * client was healthy, then silence (counted) until a send succeeds again,
+ * when one line says how many were held back.
+ */
+class KafkaLogSummary {
+  private quiet = false;
+  private suppressed = 0;
+
+  constructor(private readonly logger: Logger) {}
+
+  creator(): () => (entry: LogEntry) => void {
+    return () => (entry) => {
+      if (this.quiet) {
+        this.suppressed++;
+        return;
+      }
+      const fields = { kafka_namespace: entry.namespace, broker: entry.log.broker, reason: entry.log.error };
+      if (entry.level <= kafkajs().logLevel.ERROR) {
+        this.logger.error(fields, `kafkajs: ${entry.log.message}; further kafkajs messages are held back until a send succeeds`);
+        this.quiet = true;
+      } else this.logger.warn(fields, `kafkajs: ${entry.log.message}`);
+    };
+  }
+
+  /** cwm's own failure line, under the same one-line-per-outage rule. */
+  failure(message: string, reason: string): void {
+    if (this.quiet) {
+      this.suppressed++;
+      return;
+    }
+    this.logger.warn({ reason }, `${message}; further kafka errors are held back until a send succeeds`);
+    this.quiet = true;
+  }
+
+  /** A send succeeded: the client is healthy again. */
+  healthy(): void {
+    if (!this.quiet) return;
+    this.quiet = false;
+    if (this.suppressed > 0) this.logger.info({ suppressed: this.suppressed }, 'kafka sends succeed again; kafkajs messages held back during the outage');
+    this.suppressed = 0;
+  }
 }
 
 class KafkajsProducer implements KafkaProducer {
@@ -101,7 +139,10 @@ class KafkajsProducer implements KafkaProducer {
   /** Batches still collecting records, by topic and compression. */
   private readonly collecting = new Map<string, Batch>();
 
+  private readonly logSummary: KafkaLogSummary;
+
   constructor(config: KafkaConnectionConfig, private readonly options: KafkaClientOptions) {
+    this.logSummary = new KafkaLogSummary(options.logger);
     const { Kafka, logLevel, Partitioners } = kafkajs();
     const kafka = new Kafka({
       clientId: config.client_id,
@@ -112,7 +153,7 @@ class KafkajsProducer implements KafkaProducer {
       requestTimeout: options.requestTimeoutMs,
       retry: { retries: 2, initialRetryTime: 50, maxRetryTime: 500 },
       logLevel: logLevel.WARN,
-      logCreator: kafkaLogger(options.logger),
+      logCreator: this.logSummary.creator(),
     });
     this.producer = kafka.producer({
       idempotent: false,
@@ -129,7 +170,7 @@ class KafkajsProducer implements KafkaProducer {
   private connect(): Promise<void> {
     this.connecting ??= this.producer.connect().catch((err: unknown) => {
       this.connecting = undefined;
-      this.options.logger.warn({ reason: (err as Error).message }, 'kafka producer connect failed');
+      this.logSummary.failure('kafka producer connect failed', (err as Error).message);
       throw err;
     });
     return this.connecting;
@@ -177,6 +218,7 @@ class KafkajsProducer implements KafkaProducer {
           messages: batch.records.map((r) => ({ key: r.key, value: r.value, headers: { ...r.headers }, partition: r.partition })),
         });
       });
+      this.logSummary.healthy();
     } catch (err) {
       if (err instanceof Error && (err.name === 'BrokenCircuitError' || err.name === 'IsolatedCircuitError')) {
         throw new KafkaUnavailableError('kafka broker is known to be down; failing fast');

@@ -129,6 +129,8 @@ test('Redis killed mid-traffic: queue webhook answers 503 fast while log stays 2
 });
 
 test('Kafka broker down mid-traffic: 503 within the timeout; back → 200; every acknowledged record is in the topic', async (t: TestContext) => {
+  const kafkaLines = (): number => cwm.logs.filter((l) => /^kafka(js:| producer connect failed)/.test(String(l.msg))).length;
+  const linesBefore = kafkaLines();
   const traffic = startTraffic(send('/webhook/k'), { concurrency: 4, prefix: 'kdown' });
   try {
     await waitFor(() => ok(traffic.outcomes).length >= 100, 10_000, '100 records acknowledged');
@@ -150,6 +152,10 @@ test('Kafka broker down mid-traffic: 503 within the timeout; back → 200; every
   const lost = acked.filter((id) => !found.has(id));
   assert.deepEqual(lost, [], 'acknowledged then lost');
   assert.ok(keysMatch, 'record keys come from $.id');
+  // kafkajs alone wrote ~7 error lines per failed request; one line per state change is the goal.
+  const outageLines = kafkaLines() - linesBefore;
+  assert.ok(outageLines <= 6, `kafka error lines during the outage: ${outageLines} for ${unavailable(traffic.outcomes).length} failed requests`);
+  t.diagnostic(`kafka down: kafka_log_lines=${outageLines}`);
   t.diagnostic(`kafka down: sent=${traffic.outcomes.length} acked=${acked.length} answered503=${unavailable(traffic.outcomes).length} max503ms=${Math.round(Math.max(...unavailable(traffic.outcomes).map((o) => o.ms)))} records=${records.length} lost=${lost.length}`);
 });
 
