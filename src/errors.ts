@@ -44,7 +44,3 @@ export class UnavailableError extends CwmError {
     this.name = 'UnavailableError';
   }
 }
-
-export function isConfigError(err: unknown): err is ConfigError {
-  return err instanceof ConfigError;
-}

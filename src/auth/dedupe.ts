@@ -24,8 +24,6 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-export const DEFAULT_DEDUPE_TTL_SECONDS = 86_400;
-
 export interface DedupeOptions {
   readonly connection: string;
   readonly connections: ConnectionLookup;

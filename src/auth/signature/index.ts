@@ -21,7 +21,7 @@ const PRESETS: ReadonlyMap<SignatureScheme, SignaturePreset> = new Map<Signature
   ['slack', slack],
 ]);
 
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+const DEFAULT_TOLERANCE_SECONDS = 300;
 
 export const signatureCheck = defineCheck({
   field: 'signature',

@@ -41,7 +41,7 @@ function moduleRules(): { allOf: Record<string, unknown>[] } {
 
 const outputEntry = Type.Object(outputFields, { additionalProperties: false });
 
-export const webhookBase = Type.Object(
+const webhookBase = Type.Object(
   {
     data_type: stringEnum(['json', 'blob'] as const, { default: 'json' }),
     module: Type.Optional(outputFields.module),
