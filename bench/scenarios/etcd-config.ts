@@ -4,7 +4,7 @@
  * keys loaded, and startup to /ready and RSS with 25 000 keys.
  */
 import type { Etcd3 } from 'etcd3';
-import { gridEntries, logHookValue, putMany } from '../../test/helpers/etcd-seed.js';
+import { gridEntries, logHookValue, putMany, securedHookValue } from '../../test/helpers/etcd-seed.js';
 import { median } from '../lib/compare.js';
 import { withEtcd } from '../lib/etcd-cwm.js';
 import { Probe } from '../lib/probe.js';
@@ -81,7 +81,7 @@ function latencyFigures(label: string, r: PutToServed): Figure[] {
 
 export const etcdConfigScenario: Scenario = {
   name: 'etcd-config',
-  description: 'real etcd + cwm (etcd backend): put→served over new keys with 10 and 25 000 keys loaded (polled on one keep-alive socket) against the same put → one POST to an old webhook and to bare node:http; process start → /ready and RSS with 25 000 keys (5000 namespaces × 5)',
+  description: 'real etcd + cwm (etcd backend): put→served over new keys with 10 and 25 000 keys loaded (polled on one keep-alive socket) against the same put → one POST to an old webhook and to bare node:http; process start → /ready and RSS with 25 000 keys (5000 namespaces × 5, each with authorization and rate_limit)',
   async run(ctx) {
     const keys = ctx.smoke ? 20 : 300;
     const [namespaces, perNamespace] = ctx.smoke ? [400, 5] : [5000, 5];
@@ -95,7 +95,8 @@ export const etcdConfigScenario: Scenario = {
       await client.delete().prefix('/cwm/lat-small/');
 
       ctx.log(`seeding ${large} keys`);
-      await putMany(client, gridEntries(namespaces, perNamespace));
+      // Realistic configs: each webhook carries its own authorization and rate_limit (compiled checks, not bare log webhooks).
+      await putMany(client, gridEntries(namespaces, perNamespace, '/cwm/', securedHookValue));
       const big = await startCwm(`etcd-${large}`, 60_000);
       const readyMs = big.readyMs;
       const readyCpuMs = big.cpuSeconds() * 1000;

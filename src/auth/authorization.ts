@@ -5,6 +5,9 @@ import { unauthorized } from './rejections.js';
 import { secret } from './schema-parts.js';
 import { defineCheck } from './types.js';
 
+/** One answer shared by every webhook: it names no secret. */
+const rejection = unauthorized('missing or invalid Authorization header');
+
 export const authorizationCheck = defineCheck({
   field: 'authorization',
   schema: { ...secret, description: 'Expected Authorization header value, e.g. "Bearer {$CWM_SECRET_TOKEN}".' },
@@ -12,7 +15,6 @@ export const authorizationCheck = defineCheck({
   order: 20,
   compile(expected) {
     const digest = digestOf(expected);
-    const rejection = unauthorized('missing or invalid Authorization header');
     return (req) => (matchesDigest(digest, headerValue(req.headers, 'authorization')) ? null : rejection);
   },
 });

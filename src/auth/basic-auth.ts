@@ -17,6 +17,9 @@ function credentials(header: string | undefined): { user: string; password: stri
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/** One answer shared by every webhook: it names no secret. */
+const rejection = unauthorized('missing or invalid basic credentials', { 'www-authenticate': 'Basic realm="cwm", charset="UTF-8"' });
+
 export const basicAuthCheck = defineCheck({
   field: 'basic_auth',
   schema: Type.Object({ username: Type.String({ minLength: 1 }), password: secret }, { additionalProperties: false }),
@@ -25,7 +28,6 @@ export const basicAuthCheck = defineCheck({
   compile(config) {
     const userDigest = digestOf(config.username);
     const passwordDigest = digestOf(config.password);
-    const rejection = unauthorized('missing or invalid basic credentials', { 'www-authenticate': 'Basic realm="cwm", charset="UTF-8"' });
     return (req) => {
       const given = credentials(headerValue(req.headers, 'authorization'));
       // Both comparisons always run: which half was wrong must not show in the timing.

@@ -192,7 +192,8 @@ function dependencies(config: WebhookConfig, checks: CompiledChecks): readonly s
 }
 
 function inPhase(checks: readonly RequestCheck[], phase: CheckPhase): readonly RequestCheck[] {
-  return checks.length === 0 ? NONE : checks.filter((c) => c.phase === phase);
+  if (!checks.some((c) => c.phase === phase)) return NONE;
+  return checks.filter((c) => c.phase === phase);
 }
 
 /** A class, so that tens of thousands of webhooks share one close() instead of holding one closure each. */

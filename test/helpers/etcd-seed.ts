@@ -26,11 +26,16 @@ export function logHookValue(label: string): string {
   return JSON.stringify({ module: 'log', 'module-config': { pretty_print: false, redact_sensitive: true }, topic: label.padEnd(120, '.') });
 }
 
-/** `namespaces` × `perNamespace` log webhooks: /cwm/ns<i>/webhooks/hook<j>. */
-export function gridEntries(namespaces: number, perNamespace: number, prefix = '/cwm/'): KeyValue[] {
+/** A log webhook as teams write them: its own bearer token and a rate limit (~200 bytes). */
+export function securedHookValue(label: string): string {
+  return JSON.stringify({ module: 'log', authorization: `Bearer tok-${label}`.padEnd(48, 'x'), rate_limit: { max_requests: 100, window_seconds: 60 }, topic: label.padEnd(60, '.') });
+}
+
+/** `namespaces` × `perNamespace` webhooks: /cwm/ns<i>/webhooks/hook<j>, log webhooks unless `value` says otherwise. */
+export function gridEntries(namespaces: number, perNamespace: number, prefix = '/cwm/', value: (label: string) => string = logHookValue): KeyValue[] {
   const entries: KeyValue[] = [];
   for (let ns = 0; ns < namespaces; ns++) {
-    for (let id = 0; id < perNamespace; id++) entries.push({ key: `${prefix}ns${ns}/webhooks/hook${id}`, value: logHookValue(`ns${ns}-hook${id}`) });
+    for (let id = 0; id < perNamespace; id++) entries.push({ key: `${prefix}ns${ns}/webhooks/hook${id}`, value: value(`ns${ns}-hook${id}`) });
   }
   return entries;
 }
