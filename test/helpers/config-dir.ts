@@ -1,7 +1,7 @@
 /** A CONFIG_DIR for the file backend, written the way deploy tools do (write, then rename). */
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './temp-dir.js';
 
 export interface ConfigDir {
   readonly path: string;
@@ -12,7 +12,7 @@ export interface ConfigDir {
 }
 
 export function makeConfigDir(): ConfigDir {
-  const path = mkdtempSync(join(tmpdir(), 'cwm-config-'));
+  const path = tempDir('cwm-config-');
   return {
     path,
     write(file, value) {

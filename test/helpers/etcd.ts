@@ -3,11 +3,10 @@
  * cluster on free ports with temp data dirs, stopped by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { freePort, waitFor } from './ports.js';
+import { tempDir } from './temp-dir.js';
 
 interface Node {
   name: string;
@@ -89,7 +88,7 @@ export interface EtcdOptions {
 export async function startEtcd(size: 1 | 3 = 1, opts: EtcdOptions = {}): Promise<EtcdCluster> {
   const nodes: Node[] = [];
   for (let i = 0; i < size; i++) {
-    nodes.push({ name: `n${i}`, clientPort: opts.clientPorts?.[i] ?? (await freePort()), peerPort: await freePort(), dataDir: mkdtempSync(join(tmpdir(), 'cwm-etcd-')) });
+    nodes.push({ name: `n${i}`, clientPort: opts.clientPorts?.[i] ?? (await freePort()), peerPort: await freePort(), dataDir: tempDir('cwm-etcd-') });
   }
   const initialCluster = nodes.map((n) => `${n.name}=${url(n.peerPort)}`).join(',');
   let started = false;

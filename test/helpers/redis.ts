@@ -6,11 +6,10 @@
  * count what was acknowledged against what is found).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { freePort, waitFor } from './ports.js';
+import { tempDir } from './temp-dir.js';
 
 export interface RedisServer {
   readonly port: number;
@@ -50,7 +49,7 @@ function exited(proc: ChildProcess): Promise<void> {
 
 export async function startRedis(opts: { durable?: boolean } = {}): Promise<RedisServer> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'cwm-redis-'));
+  const dir = tempDir('cwm-redis-');
   const persistence = opts.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   let proc: ChildProcess | undefined;
 

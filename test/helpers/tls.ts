@@ -1,9 +1,9 @@
 /** A throwaway CA with a server certificate for 127.0.0.1 and a client certificate, made with the openssl CLI. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EtcdTlsFiles } from './etcd.js';
+import { tempDir } from './temp-dir.js';
 
 function openssl(cwd: string, ...args: string[]): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -16,7 +16,7 @@ function issue(dir: string, name: string, subject: string, extensions: string): 
 }
 
 export function makeTlsFiles(): EtcdTlsFiles & { dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'cwm-tls-'));
+  const dir = tempDir('cwm-tls-');
   openssl(dir, 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=cwm test CA');
   issue(dir, 'server', '/CN=etcd', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   issue(dir, 'client', '/CN=cwm', 'extendedKeyUsage=clientAuth\n');

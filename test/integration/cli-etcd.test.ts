@@ -1,12 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
 import { freePort } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let etcd: EtcdCluster;
 let dir: string;
@@ -26,7 +26,7 @@ async function keys(prefix: string): Promise<string[]> {
 
 before(async () => {
   etcd = await startEtcd(1);
-  dir = mkdtempSync(join(tmpdir(), 'cwm-cli-etcd-'));
+  dir = tempDir('cwm-cli-etcd-');
   env = { ETCD_ENDPOINTS: etcd.endpoints.join(',') };
 });
 after(async () => {

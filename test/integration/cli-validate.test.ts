@@ -1,9 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let dir: string;
 const file = (name: string, content: unknown): string => {
@@ -13,7 +13,7 @@ const file = (name: string, content: unknown): string => {
 };
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'cwm-cli-validate-'));
+  dir = tempDir('cwm-cli-validate-');
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

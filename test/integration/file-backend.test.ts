@@ -1,10 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCwm, type CwmProcess } from '../helpers/cwm-process.js';
 import { waitFor } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let dir: string;
 let cwm: CwmProcess;
@@ -16,7 +16,7 @@ function writeConfig(webhooks: unknown): void {
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cwm-file-'));
+  dir = tempDir('cwm-file-');
   writeConfig({ hook1: { module: 'log' }, __proto__x: { module: 'log' } });
   cwm = await startCwm({ CONFIG_BACKEND: 'file', CONFIG_DIR: dir, ETCD_NAMESPACE: 'files' });
 });

@@ -1,10 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCwm, type CwmProcess } from '../helpers/cwm-process.js';
 import { waitFor } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 let dir: string;
 let cwm: CwmProcess;
@@ -28,7 +28,7 @@ function sample(text: string, series: string): number | undefined {
 }
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cwm-metrics-'));
+  dir = tempDir('cwm-metrics-');
   writeConfig({ hook1: { module: 'log' }, hook2: { module: 'log', json_schema: { type: 'object', required: ['a'] } } });
   cwm = await startCwm({ CONFIG_BACKEND: 'file', CONFIG_DIR: dir, ETCD_NAMESPACE: 'm', ACCESS_LOG: 'true' });
 });

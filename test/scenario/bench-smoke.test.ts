@@ -7,16 +7,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioResult } from '../../bench/lib/scenario.js';
 import { SCENARIOS } from '../../bench/scenarios/index.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const RUN = join(import.meta.dirname, '..', '..', 'bench', 'run.js');
 
 test('npm run bench -- --smoke reports numbers for every scenario', { timeout: 170_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cwm-bench-smoke-'));
+  const dir = tempDir('cwm-bench-smoke-');
   try {
     const json = join(dir, 'results.json');
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {

@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const COMPOSE = join(ROOT, 'docker', 'scenario', 'etcd-namespaces', 'docker-compose.yml');
@@ -38,7 +38,7 @@ test('docker-compose config validates the scenario: etcd, Redis, KRaft Kafka and
 });
 
 test('a broken compose file is rejected by the same check', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cwm-compose-'));
+  const dir = tempDir('cwm-compose-');
   try {
     const broken = join(dir, 'docker-compose.yml');
     writeFileSync(broken, readFileSync(COMPOSE, 'utf8').replace('condition: service_healthy', 'condition: when_it_feels_like_it'));

@@ -1,8 +1,7 @@
 /** The etcd provider's pure helpers: backoff with full jitter, key-range math, paginated snapshot reads, client options. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noop } from 'cockatiel';
 import fc from 'fast-check';
@@ -10,6 +9,7 @@ import { Backoff, pause } from '../../src/config/providers/backoff.js';
 import { EtcdClientConfigError, etcdClientOptions } from '../../src/connections/etcd-client.js';
 import { keyAfter, prefixRangeEnd, readRangeSnapshot, type RangePageRequest } from '../../src/config/providers/etcd-range.js';
 import { loadSettings } from '../../src/settings.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 test('backoff ceilings double from the initial delay up to the cap', () => {
   const ceilings: number[] = [];
@@ -110,7 +110,7 @@ test('client options: limits, keepalive, auth, no built-in retries', () => {
 });
 
 test('client options: TLS files are read; a missing file or a lone cert is a clear error', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cwm-tls-'));
+  const dir = tempDir('cwm-tls-');
   for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(dir, f), `-----${f}-----`);
   const tls = etcdClientOptions(loadSettings({ ETCD_CA_FILE: join(dir, 'ca.pem'), ETCD_CERT_FILE: join(dir, 'cert.pem'), ETCD_KEY_FILE: join(dir, 'key.pem') }).etcd);
   assert.equal(tls.credentials?.rootCertificate.toString(), '-----ca.pem-----');
