@@ -54,7 +54,7 @@ async function main(): Promise<number> {
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
-  const machine = `${cpus().length} CPUs, node ${process.version}, load average ${loadBefore.toFixed(1)} before / ${loadavg()[0].toFixed(1)} after the run`;
+  const machine = `${cpus().length} CPUs, node ${process.version}, load average ${(loadBefore ?? 0).toFixed(1)} before / ${(loadavg()[0] ?? 0).toFixed(1)} after the run`;
   process.stdout.write(`${machine}\n\n${renderTable(results)}\n\n`);
   for (const s of scenarios) process.stdout.write(`${s.name}: ${s.description}\n`);
   if (values.json) writeFileSync(values.json, JSON.stringify({ smoke: values.smoke, machine, results }, null, 2));

@@ -108,11 +108,13 @@ export function startCwmServer(ctx: BenchContext, name: string, env: Readonly<Re
 }
 
 /** Starts every server, runs `body`, and stops them all whatever happens. */
-export async function withServers<T>(starts: readonly (() => Promise<ServerProcess>)[], body: (servers: ServerProcess[]) => Promise<T>): Promise<T> {
+/** Starts the servers in order, runs `body` with them (a tuple as long as `starts`), stops them all. */
+export async function withServers<T, const S extends readonly (() => Promise<ServerProcess>)[]>(starts: S, body: (servers: { [K in keyof S]: ServerProcess }) => Promise<T>): Promise<T> {
   const servers: ServerProcess[] = [];
   try {
     for (const start of starts) servers.push(await start());
-    return await body(servers);
+    // One server per start, in order: the tuple type holds.
+    return await body(servers as { [K in keyof S]: ServerProcess });
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }

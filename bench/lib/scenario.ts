@@ -52,14 +52,15 @@ function formatValue(value: number): string {
 export function renderTable(results: readonly ScenarioResult[]): string {
   const rows: string[][] = [['scenario', 'measure', 'value', 'unit', 'goal', 'met']];
   for (const r of results) {
-    if (r.error) rows.push([r.scenario, 'FAILED TO RUN', r.error.split('\n')[0], '', '', 'no']);
+    if (r.error) rows.push([r.scenario, 'FAILED TO RUN', r.error.split('\n')[0] ?? '', '', '', 'no']);
     for (const f of r.figures) {
       const met = goalMet(f);
       rows.push([r.scenario, f.measure, formatValue(f.value), f.unit, f.goal ? `${f.goal.op} ${f.goal.target}` : '', met === undefined ? '' : met ? 'yes' : 'NO']);
     }
   }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  const line = (row: string[]): string => '| ' + row.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  const [header = [], ...body] = rows;
+  const widths = header.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]): string => '| ' + row.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ') + ' |';
   const sep = '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|';
-  return [line(rows[0]), sep, ...rows.slice(1).map(line)].join('\n');
+  return [line(header), sep, ...body.map(line)].join('\n');
 }
