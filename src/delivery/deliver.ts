@@ -34,7 +34,11 @@ async function sendAll(outputs: readonly NamedOutput[], execution: Execution, de
     await Promise.all(outputs.map((o) => sendOne(o, delivery, signal)));
     return;
   }
-  for (const o of outputs) await sendOne(o, delivery, signal);
+  for (const o of outputs) {
+    // Past the deadline the sender already has its 503: no later step of the chain may start.
+    if (signal.aborted) throw new DeliveryError(o.module, 'timeout');
+    await sendOne(o, delivery, signal);
+  }
 }
 
 export function deliver(outputs: readonly NamedOutput[], execution: Execution, delivery: Delivery, timeouts: DeliveryTimeouts): Promise<void> {

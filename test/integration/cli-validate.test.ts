@@ -102,3 +102,35 @@ test('--help works for cwm and every command', async () => {
     assert.match(r.stdout, new RegExp(`^usage: cwm ${c}`), c);
   }
 });
+
+test('validate refuses what the receiver would drop, each with a JSON pointer (the receiver\'s own compile step)', async () => {
+  const cases: [unknown, RegExp][] = [
+    [{ module: 'kafka', 'module-config': { topic: 't' } }, /\/ must have required property 'connection'/],
+    [{ module: 'redis_queue', 'module-config': { queue_name: 'q' } }, /\/ must have required property 'connection'/],
+    [{ module: 'redis_queue', connection: 'r', 'module-config': { queue_nam: 'q' } }, /\/module-config must NOT have additional properties: queue_nam/],
+    [{ module: 'redis_publish', connection: 'r' }, /\/module-config must have required property 'channel'/],
+    [{ module: 'log', ip_whitelist: ['10.0.0.0/40'] }, /\/ip_whitelist "10\.0\.0\.0\/40" has an invalid prefix length/],
+    [{ module: 'log', 'module-config': { pretty_print: 'yes' } }, /\/module-config\/pretty_print must be boolean/],
+    [{ module: 'kafka', connection: 'k', 'module-config': { key: '$..x' } }, /\/module-config\/topic is required for kafka/],
+  ];
+  for (const [config, expected] of cases) {
+    const r = await runCli(['validate', '-'], { input: JSON.stringify(config) });
+    assert.equal(r.code, 1, JSON.stringify(config));
+    assert.match(r.stderr, expected, JSON.stringify(config));
+  }
+});
+
+test('a connection error names only the fields of the type that was meant', async () => {
+  const r = await runCli(['validate', '--kind', 'connection', '-'], { input: '{"type":"redis","url":"redis://x","bootstrap_servers":"k:9092","prot":1}' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /\/ must NOT have additional properties: bootstrap_servers/);
+  assert.match(r.stderr, /\/ must NOT have additional properties: prot/);
+  assert.doesNotMatch(r.stderr, /must match exactly one schema in oneOf|sasl|client_id/);
+});
+
+test('a JSON syntax error never quotes the input (it may hold secrets)', async () => {
+  const r = await runCli(['validate', '-'], { input: '{"module":"log","authorization": Bearer-s3cret-token}' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /\/ not valid JSON: syntax error/);
+  assert.doesNotMatch(r.stderr, /s3cret|Bearer|"B"|'B'/);
+});

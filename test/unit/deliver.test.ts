@@ -61,3 +61,13 @@ test('deliveries sharing a window: the finished one is not reported, the hanging
   await deliver([output('log', async (signal) => void later.push(signal))], 'sequential', delivery, timeouts);
   assert.equal(later[0]?.aborted, false);
 });
+
+test('sequential: a chain step after the deadline never starts', async () => {
+  const sent: string[] = [];
+  // The first step acknowledges only after the deadline passed (50 ms window + timeout).
+  const slow = output('slow', (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })));
+  await assert.rejects(deliver([slow, ok('after', sent)], 'sequential', delivery, new DeliveryTimeouts(20)), DeliveryError);
+  // Let the slow step's abort listener resolve and the loop reach the next step.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(sent, [], 'the step after the deadline did not run');
+});

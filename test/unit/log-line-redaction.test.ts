@@ -77,3 +77,21 @@ test('the log output writes namespace, webhook_id and output where per-webhook b
   assert.deepEqual(line.payload, { a: 1, secret: '[redacted]' });
   assert.equal(sharedLineLogger(root), ctx.deliveryLogger, 'one shared line logger per parent');
 });
+
+test('pretty_print: true redacts exactly like pretty_print: false', async () => {
+  const payload = { user: 'u', password: 'hunter2', nested: { api_key: 'k-123', ok: 1 } };
+  const lines: Record<string, unknown>[] = [];
+  for (const pretty_print of [false, true]) {
+    const out = capture();
+    const root = createLogger('info', out.stream);
+    const bound = logOutput.bind({ pretty_print, redact_sensitive: true, include_headers: true }, { module: 'log', connection: '' }, { logger: root, deliveryLogger: sharedLineLogger(root), connections: new LiveConnections(root) });
+    const delivery: Delivery = { id: 'd', namespace: 'ns', webhookId: 'h', receivedAt: 0, headers: { 'x-custom-token': 'tok-1' }, payload, rawBody: Buffer.from('{}'), contentType: 'application/json' };
+    await bound.send(delivery, new AbortController().signal);
+    lines.push(out.last());
+  }
+  const [plain, pretty] = lines as [Record<string, unknown>, Record<string, unknown>];
+  assert.equal(typeof pretty.payload, 'string');
+  assert.deepEqual(JSON.parse(pretty.payload as string), plain.payload);
+  assert.deepEqual(plain.payload, { user: 'u', password: '[redacted]', nested: { api_key: '[redacted]', ok: 1 } });
+  for (const line of lines) assert.doesNotMatch(JSON.stringify(line), /hunter2|k-123|tok-1/);
+});
