@@ -1,9 +1,9 @@
 /**
- * postgresql and mysql outputs end to end through a real cwm process into the
- * machine's PostgreSQL (127.0.0.1:5432, database `test`) and MariaDB
- * (127.0.0.1:3306, database `test`): CWM's documented configs, each storage
- * mode, upsert, hostile names refused and hostile values stored verbatim.
- * Tables carry this run's suffix and are dropped afterwards.
+ * postgresql and mysql outputs end to end through a real cwm process into a
+ * PostgreSQL and a MariaDB this test starts (free ports, temp dirs; ~1 s, so
+ * the test does not depend on the machine's servers): CWM's documented
+ * configs, each storage mode, upsert, hostile names refused and hostile values
+ * stored verbatim. Tables carry this run's suffix and are dropped afterwards.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,11 +12,14 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { configDirWith, type ConfigDir } from '../helpers/config-dir.js';
 import { startCwm, type CwmProcess } from '../helpers/cwm-process.js';
+import { startMariadb, startPostgres, type SqlServer } from '../helpers/sql-servers.js';
 
 const RUN = randomBytes(4).toString('hex');
 const T = (name: string): string => `cwm_${RUN}_${name}`;
-const PG = { host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' };
-const MY = { host: '127.0.0.1', port: 3306, database: 'test', user: 'root' };
+let PG: { host: string; port: number; database: string; user: string };
+let MY: { host: string; port: number; database: string; user: string };
+let pgServer: SqlServer;
+let myServer: SqlServer;
 
 let dir: ConfigDir;
 let cwm: CwmProcess;
@@ -28,6 +31,9 @@ const relationalSchema = JSON.parse(
 ) as unknown;
 
 before(async () => {
+  [pgServer, myServer] = await Promise.all([startPostgres(), startMariadb()]);
+  PG = { host: '127.0.0.1', port: pgServer.port, database: 'postgres', user: 'postgres' };
+  MY = { host: '127.0.0.1', port: myServer.port, database: 'test', user: 'root' };
   pgc = new pg.Client(PG);
   await pgc.connect();
   my = await mysql.createConnection(MY);
@@ -60,6 +66,7 @@ after(async () => {
   await pgc?.end();
   await my?.end();
   dir?.remove();
+  await Promise.all([pgServer?.destroy(), myServer?.destroy()]);
   assert.equal(code, 0);
 });
 
