@@ -11,7 +11,7 @@ import type * as MySql from 'mysql2/promise';
 import type { PoolOptions } from 'mysql2/promise';
 import { UnavailableError } from '../errors.js';
 import { lazyModule } from './lazy-module.js';
-import { raceAbort, SqlHealth, sslFiles, type SqlClient } from './sql-health.js';
+import { raceAbort, reasonOf, SqlHealth, sslFiles, type SqlClient } from './sql-health.js';
 import { defineConnectionType } from './types.js';
 
 const mysql = lazyModule<typeof MySql>('mysql2/promise');
@@ -57,7 +57,7 @@ export const mysqlConnection = defineConnectionType({
         // Verified against the CA (system CAs without ssl_ca_cert).
         ssl = { rejectUnauthorized: true, ...sslFiles({ ca: config.ssl_ca_cert, cert: config.ssl_cert, key: config.ssl_key }, (p) => readFileSync(p)) };
       } catch (err) {
-        sslError = new Error(`cannot read a TLS file: ${(err as Error).message}`);
+        sslError = new Error(`cannot read a TLS file: ${reasonOf(err)}`);
       }
     }
     const pool = mysql().createPool({
@@ -93,7 +93,7 @@ export const mysqlConnection = defineConnectionType({
         } catch (err) {
           if (err instanceof UnavailableError) throw err;
           if (!isMysqlConnectionError(err)) throw err;
-          health.markDown((err as Error).message);
+          health.markDown(reasonOf(err));
           throw new UnavailableError(`mysql connection "${ctx.name}" is not reachable`, { cause: err });
         }
       },

@@ -10,7 +10,7 @@ import type * as Pg from 'pg';
 import type { PoolConfig } from 'pg';
 import { UnavailableError } from '../errors.js';
 import { lazyModule } from './lazy-module.js';
-import { raceAbort, SqlHealth, sslFiles, type SqlClient } from './sql-health.js';
+import { raceAbort, reasonOf, SqlHealth, sslFiles, type SqlClient } from './sql-health.js';
 import { defineConnectionType } from './types.js';
 
 const pg = lazyModule<typeof Pg>('pg');
@@ -58,7 +58,7 @@ export const postgresqlConnection = defineConnectionType({
         // Verified against the CA (system CAs without ssl_ca_cert): stricter than CWM's asyncpg ssl="require".
         ssl = { rejectUnauthorized: true, ...sslFiles({ ca: config.ssl_ca_cert, cert: config.ssl_cert, key: config.ssl_key }, (p) => readFileSync(p)) };
       } catch (err) {
-        sslError = new Error(`cannot read a TLS file: ${(err as Error).message}`);
+        sslError = new Error(`cannot read a TLS file: ${reasonOf(err)}`);
       }
     }
     const common: PoolConfig = {
@@ -93,7 +93,7 @@ export const postgresqlConnection = defineConnectionType({
         } catch (err) {
           if (err instanceof UnavailableError) throw err;
           if (!isPgConnectionError(err)) throw err;
-          health.markDown((err as Error).message);
+          health.markDown(reasonOf(err));
           throw new UnavailableError(`postgresql connection "${ctx.name}" is not reachable`, { cause: err });
         }
       },

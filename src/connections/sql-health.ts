@@ -64,7 +64,7 @@ export class SqlHealth {
       this.up = true;
       this.attempt = 0;
     } catch (err) {
-      this.markDown(err instanceof Error ? err.message : String(err));
+      this.markDown(reasonOf(err));
     }
   }
 }
@@ -109,4 +109,8 @@ export function sslFiles(paths: { readonly ca?: string; readonly cert?: string; 
   if (paths.cert) out.cert = read(paths.cert);
   if (paths.key) out.key = read(paths.key);
   return out;
+}
+
+export function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
