@@ -1,6 +1,6 @@
 /**
- * The durable outputs: a redis_queue and a kafka webhook (real redis-server,
- * the librdkafka mock broker) against the log webhook of the same cwm process
+ * The durable outputs: a redis_queue, a kafka and a postgresql webhook (real
+ * redis-server, the librdkafka mock broker, a PostgreSQL 15 of its own) against the log webhook of the same cwm process
  * and the bare node:http server, all four under the same wrk load in
  * interleaved rounds. CPU per request is reported for cwm and for the
  * process behind each output. The same client calls without HTTP (BullMQ
@@ -11,8 +11,10 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createKafkaProducer } from '../../src/connections/kafka.js';
+import { postgresqlConnection } from '../../src/connections/postgresql.js';
 import { startKafkaMock, type KafkaMock } from '../../test/helpers/kafka.js';
 import { startRedis, type RedisServer } from '../../test/helpers/redis.js';
+import { startPostgres, type SqlServer } from '../../test/helpers/sql-servers.js';
 import { compare, CONNECTIONS, loadFigures, ratioFigures, type Backing } from '../lib/compare.js';
 import { PAYLOAD } from '../lib/payload.js';
 import { cpuSecondsOf, startBare, startCwmServer, withServers, type ServerProcess } from '../lib/processes.js';
@@ -58,13 +60,32 @@ async function clientOnlyFigures(ctx: BenchContext, redis: RedisServer, kafka: K
   }
 }
 
+/** cwm's postgresql client (the pool cwm builds, the INSERT its json mode runs) without HTTP or cwm. */
+async function postgresClientFigures(ctx: BenchContext, server: SqlServer): Promise<Figure[]> {
+  const count = ctx.smoke ? 500 : 20_000;
+  const live = postgresqlConnection.create({ host: '127.0.0.1', port: server.port, database: 'postgres', user: 'postgres', ssl: false, pool_min_size: 0 }, { name: 'bench', logger: pino({ level: 'warn' }), timeoutMs: 5000 });
+  try {
+    if (!(await live.ready())) throw new Error('bench postgres not reachable');
+    await live.client.execute('CREATE TABLE IF NOT EXISTS client_only (id BIGSERIAL PRIMARY KEY, webhook_id TEXT NOT NULL, "timestamp" TIMESTAMPTZ, payload JSONB NOT NULL, headers JSONB)', []);
+    ctx.log(`client only: ${count} PostgreSQL INSERTs`);
+    const inserts = await opsPerSecond(() => live.client.execute('INSERT INTO client_only (webhook_id, "timestamp", payload, headers) VALUES ($1, $2, $3, $4)', ['bench', new Date(), PAYLOAD, '{}']), count);
+    return [{ measure: `cwm postgresql client INSERT (pg Pool of 10, fsync on) alone, ${CONNECTIONS} in flight`, value: Math.round(inserts), unit: 'ops/s' }];
+  } finally {
+    await live.close();
+  }
+}
+
 export const outputsScenario: Scenario = {
   name: 'outputs',
-  description: `redis_queue and kafka webhooks (real redis-server, librdkafka mock broker) vs the log webhook of the same process and bare node:http; wrk, ${CONNECTIONS} connections, ${Buffer.byteLength(PAYLOAD)}-byte JSON body, interleaved rounds, medians; plus the same client calls without HTTP`,
+  description: `redis_queue, kafka and postgresql webhooks (real redis-server, librdkafka mock broker, own PostgreSQL with fsync on) vs the log webhook of the same process and bare node:http; wrk, ${CONNECTIONS} connections, ${Buffer.byteLength(PAYLOAD)}-byte JSON body, interleaved rounds, medians; plus the same client calls without HTTP`,
   async run(ctx) {
     const redis = await startRedis();
     const kafka = await startKafkaMock([TOPIC]).catch(async (err: unknown) => {
       await redis.destroy();
+      throw err;
+    });
+    const postgres = await startPostgres().catch(async (err: unknown) => {
+      await Promise.all([redis.destroy(), kafka.stop()]);
       throw err;
     });
     try {
@@ -75,33 +96,38 @@ export const outputsScenario: Scenario = {
           log: { module: 'log' },
           queue: { module: 'redis_queue', connection: 'r', 'module-config': { queue_name: 'bench', remove_on_complete: true } },
           kafka: { module: 'kafka', connection: 'k', 'module-config': { topic: TOPIC, key: '$.after' } },
+          pg: { module: 'postgresql', connection: 'p', 'module-config': { table: 'bench' } },
         },
-        { r: { type: 'redis', url: redis.url }, k: { type: 'kafka', bootstrap_servers: kafka.bootstraps } },
+        { r: { type: 'redis', url: redis.url }, k: { type: 'kafka', bootstrap_servers: kafka.bootstraps }, p: { type: 'postgresql', host: '127.0.0.1', port: postgres.port, database: 'postgres', user: 'postgres' } },
       );
       const startCwm = (): Promise<ServerProcess> => startCwmServer(ctx, 'outputs', { CONFIG_BACKEND: 'file', CONFIG_DIR: dir, OUTPUT_TIMEOUT_MS: '5000' });
       const http = await withServers([() => startBare(), startCwm], async ([bare, cwm]) => {
         const server = cwm as ServerProcess;
-        const [b, log, queue, kafkaHook] = await compare(ctx, [
+        const [b, log, queue, kafkaHook, pgHook] = await compare(ctx, [
           { label: 'bare node:http', server: bare as ServerProcess, paths: ['/webhook/bench'] },
           { label: 'cwm log webhook', server, paths: ['/webhook/log'] },
           { label: 'cwm redis_queue webhook', server, paths: ['/webhook/queue'], backing: [backing('redis-server', redis.pid)] },
           { label: 'cwm kafka webhook', server, paths: ['/webhook/kafka'], backing: [backing('kafka-mock', kafka.pid)] },
+          // The postmaster's own CPU only: the backends doing the INSERTs are its children.
+          { label: 'cwm postgresql webhook', server, paths: ['/webhook/pg'] },
         ]);
-        if (!b || !log || !queue || !kafkaHook) throw new Error('compare returned fewer results than targets');
+        if (!b || !log || !queue || !kafkaHook || !pgHook) throw new Error('compare returned fewer results than targets');
         return [
           ...loadFigures(b),
           ...loadFigures(log),
           ...loadFigures(queue),
           ...loadFigures(kafkaHook),
+          ...loadFigures(pgHook),
           ...ratioFigures(queue, log),
           ...ratioFigures(kafkaHook, log),
+          ...ratioFigures(pgHook, log),
           ...ratioFigures(queue, b),
           ...ratioFigures(kafkaHook, b),
         ];
       });
-      return [...http, ...(await clientOnlyFigures(ctx, redis, kafka))];
+      return [...http, ...(await clientOnlyFigures(ctx, redis, kafka)), ...(await postgresClientFigures(ctx, postgres))];
     } finally {
-      await Promise.all([redis.destroy(), kafka.stop()]);
+      await Promise.all([redis.destroy(), kafka.stop(), postgres.destroy()]);
     }
   },
 };

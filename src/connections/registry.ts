@@ -1,11 +1,15 @@
 /** Every connection type cwm knows, one line each; the published connection schema is assembled from this list. */
 import { kafkaConnection } from './kafka.js';
+import { mysqlConnection } from './mysql.js';
+import { postgresqlConnection } from './postgresql.js';
 import { redisConnection } from './redis.js';
 import type { ConnectionType } from './types.js';
 
 export const CONNECTION_TYPES: readonly ConnectionType[] = [
   kafkaConnection,
   redisConnection,
+  postgresqlConnection,
+  mysqlConnection,
 ];
 
 const byName: ReadonlyMap<string, ConnectionType> = new Map(CONNECTION_TYPES.flatMap((t) => [t.type, ...t.aliases].map((n) => [n, t] as const)));

@@ -1,6 +1,8 @@
 /** Every output module, one line each; the published webhook schema's module list and module-config rules are assembled from it. */
 import { kafkaOutput } from './kafka.js';
 import { logOutput } from './log.js';
+import { mysqlOutput } from './mysql.js';
+import { postgresqlOutput } from './postgresql.js';
 import { redisPublishOutput } from './redis-publish.js';
 import { redisQueueOutput } from './redis-queue.js';
 import { redisStreamOutput } from './redis-stream.js';
@@ -12,6 +14,8 @@ export const OUTPUT_MODULES: readonly OutputModule[] = [
   redisQueueOutput,
   redisPublishOutput,
   redisStreamOutput,
+  postgresqlOutput,
+  mysqlOutput,
 ];
 
 const byName: ReadonlyMap<string, OutputModule> = new Map(OUTPUT_MODULES.flatMap((m) => [m.name, ...m.aliases].map((n) => [n, m] as const)));

@@ -1,0 +1,110 @@
+/**
+ * `mysql` (CWM also writes `mariadb`): one mysql2/promise pool per connection
+ * config; statements go out as server-side prepared statements (execute), so
+ * values are bound, never spliced into SQL. Connects and statements are
+ * bounded by OUTPUT_TIMEOUT_MS; a connection-level failure marks the server
+ * down so deliveries answer 503 at once until a probe gets through again.
+ */
+import { readFileSync } from 'node:fs';
+import { Type } from '@sinclair/typebox';
+import type * as MySql from 'mysql2/promise';
+import type { PoolOptions } from 'mysql2/promise';
+import { UnavailableError } from '../errors.js';
+import { lazyModule } from './lazy-module.js';
+import { raceAbort, reasonOf, SqlHealth, sslFiles, type SqlClient } from './sql-health.js';
+import { defineConnectionType } from './types.js';
+
+const mysql = lazyModule<typeof MySql>('mysql2/promise');
+
+export const mysqlConnectionSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: 'localhost' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 3306 }),
+    database: Type.String({ minLength: 1, default: 'mysql' }),
+    user: Type.String({ minLength: 1, default: 'root' }),
+    password: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'null or "" means no password' })),
+    ssl: Type.Boolean({ default: false }),
+    ssl_ca_cert: Type.Optional(Type.String({ description: 'file path; empty = not set' })),
+    ssl_cert: Type.Optional(Type.String({ description: 'file path; empty = not set' })),
+    ssl_key: Type.Optional(Type.String({ description: 'file path; empty = not set' })),
+    pool_min_size: Type.Integer({ minimum: 0, maximum: 1000, default: 0 }),
+    pool_max_size: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  },
+  { additionalProperties: false },
+);
+
+/** Server errors that mean "cannot take work now" rather than "this statement is wrong". */
+const UNAVAILABLE_CODES = new Set(['ER_SERVER_SHUTDOWN', 'ER_CON_COUNT_ERROR', 'ER_BAD_DB_ERROR', 'ER_ACCESS_DENIED_ERROR']);
+
+/** mysql2 marks socket-level failures `fatal`; network errors carry Node codes (ECONNREFUSED), server errors `ER_*`. */
+export function isMysqlConnectionError(err: unknown): boolean {
+  if (err === null || typeof err !== 'object') return true;
+  if ('fatal' in err && err.fatal === true) return true;
+  const code = 'code' in err ? err.code : undefined;
+  if (typeof code !== 'string' || !code.startsWith('ER_')) return true;
+  return UNAVAILABLE_CODES.has(code);
+}
+
+export const mysqlConnection = defineConnectionType({
+  type: 'mysql',
+  aliases: ['mariadb'],
+  schema: mysqlConnectionSchema,
+  create(config, ctx) {
+    let sslError: Error | undefined;
+    let ssl: PoolOptions['ssl'];
+    if (config.ssl) {
+      try {
+        // Verified against the CA (system CAs without ssl_ca_cert).
+        ssl = { rejectUnauthorized: true, ...sslFiles({ ca: config.ssl_ca_cert, cert: config.ssl_cert, key: config.ssl_key }, (p) => readFileSync(p)) };
+      } catch (err) {
+        sslError = new Error(`cannot read a TLS file: ${reasonOf(err)}`);
+      }
+    }
+    const pool = mysql().createPool({
+      host: config.host,
+      port: config.port,
+      database: config.database,
+      user: config.user,
+      password: config.password ?? '',
+      ssl,
+      connectionLimit: config.pool_max_size,
+      maxIdle: Math.max(config.pool_min_size, 1),
+      idleTimeout: 30_000,
+      waitForConnections: true,
+      queueLimit: 0,
+      connectTimeout: ctx.timeoutMs,
+      enableKeepAlive: true,
+      // Dates (the json mode's timestamp) are written as UTC, as CWM wrote datetime.now(timezone.utc).
+      timezone: 'Z',
+    });
+    const health = new SqlHealth({
+      label: 'mysql',
+      logger: ctx.logger,
+      probe: async () => {
+        if (sslError) throw sslError;
+        await pool.query({ sql: 'SELECT 1', timeout: ctx.timeoutMs });
+      },
+    });
+    const client: SqlClient = {
+      async execute(sql, params, signal) {
+        if (sslError) throw new UnavailableError(`mysql connection "${ctx.name}": ${sslError.message}`);
+        try {
+          await raceAbort(pool.execute({ sql, timeout: ctx.timeoutMs }, [...params]), signal, () => new UnavailableError('mysql statement timed out'));
+        } catch (err) {
+          if (err instanceof UnavailableError) throw err;
+          if (!isMysqlConnectionError(err)) throw err;
+          health.markDown(reasonOf(err));
+          throw new UnavailableError(`mysql connection "${ctx.name}" is not reachable`, { cause: err });
+        }
+      },
+    };
+    return {
+      client,
+      ready: () => health.ready(),
+      async close() {
+        health.close();
+        await pool.end();
+      },
+    };
+  },
+});
