@@ -1,4 +1,5 @@
 /** Every output module, one line each; the published webhook schema's module list and module-config rules are assembled from it. */
+import { httpWebhookOutput } from './http-webhook.js';
 import { kafkaOutput } from './kafka.js';
 import { logOutput } from './log.js';
 import { redisPublishOutput } from './redis-publish.js';
@@ -12,6 +13,7 @@ export const OUTPUT_MODULES: readonly OutputModule[] = [
   redisQueueOutput,
   redisPublishOutput,
   redisStreamOutput,
+  httpWebhookOutput,
 ];
 
 const byName: ReadonlyMap<string, OutputModule> = new Map(OUTPUT_MODULES.flatMap((m) => [m.name, ...m.aliases].map((n) => [n, m] as const)));
