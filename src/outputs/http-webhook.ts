@@ -14,7 +14,7 @@ import type { Delivery } from '../delivery/types.js';
 import { ConfigError, UnavailableError } from '../errors.js';
 import { sensitiveHeaders } from '../observability/sensitive.js';
 import { stringEnum } from '../schema-kit.js';
-import { defineOutput, type OutputSettings } from './types.js';
+import { defineOutput, errorCode, type OutputSettings } from './types.js';
 
 /** Headers about this hop, never forwarded (CWM's list, plus the body's own framing cwm re-creates). */
 const HOP_BY_HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'content-length', 'content-encoding', 'expect']);
@@ -130,8 +130,7 @@ export const httpWebhookOutput = defineOutput({
           if (err instanceof Error && (err.name === 'BrokenCircuitError' || err.name === 'IsolatedCircuitError')) throw new UnavailableError('http_webhook target is unreachable (failing fast)');
           if (err instanceof OutboundRefusedError) throw new UnavailableError(`http_webhook target refused by the outbound guard: ${err.message}`);
           // undici's messages name neither headers nor bodies; the code says what happened.
-          const code = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.name) : 'error';
-          throw new UnavailableError(`http_webhook request failed (${code})`, { cause: err });
+          throw new UnavailableError(`http_webhook request failed (${errorCode(err)})`, { cause: err });
         }
       },
       async close(): Promise<void> {

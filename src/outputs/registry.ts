@@ -5,7 +5,9 @@ import { logOutput } from './log.js';
 import { redisPublishOutput } from './redis-publish.js';
 import { redisQueueOutput } from './redis-queue.js';
 import { redisStreamOutput } from './redis-stream.js';
+import { saveToDiskOutput } from './save-to-disk.js';
 import type { OutputModule } from './types.js';
+import { websocketOutput } from './websocket.js';
 
 export const OUTPUT_MODULES: readonly OutputModule[] = [
   logOutput,
@@ -14,6 +16,8 @@ export const OUTPUT_MODULES: readonly OutputModule[] = [
   redisPublishOutput,
   redisStreamOutput,
   httpWebhookOutput,
+  saveToDiskOutput,
+  websocketOutput,
 ];
 
 const byName: ReadonlyMap<string, OutputModule> = new Map(OUTPUT_MODULES.flatMap((m) => [m.name, ...m.aliases].map((n) => [n, m] as const)));

@@ -61,6 +61,13 @@ export interface BoundOutput {
  */
 export async function nothingToClose(): Promise<void> {}
 
+/** An error's errno-style code (ECONNREFUSED, EACCES, UND_ERR_...) or its name: safe to log, never a value. */
+export function errorCode(err: unknown): string {
+  if (!(err instanceof Error)) return 'error';
+  const code: unknown = Reflect.get(err, 'code');
+  return typeof code === 'string' ? code : err.name;
+}
+
 export interface OutputModule {
   readonly name: string;
   readonly aliases: readonly string[];
