@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { Delivery } from '../delivery/types.js';
 import { ConfigError, UnavailableError } from '../errors.js';
@@ -44,6 +44,22 @@ function inside(root: string, inner: string): string {
 function within(dir: string, root: string): boolean {
   const rel = relative(root, dir);
   return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep));
+}
+
+/** The real path of `dir`'s deepest existing ancestor (or itself) and the part below it still to create. */
+async function existingAncestor(dir: string): Promise<{ real: string; rest: string }> {
+  const missing: string[] = [];
+  let current = dir;
+  for (;;) {
+    try {
+      return { real: await realpath(current), rest: missing.reverse().join(sep) };
+    } catch (err) {
+      const up = dirname(current);
+      if (errorCode(err) !== 'ENOENT' || up === current) throw err;
+      missing.push(basename(current));
+      current = up;
+    }
+  }
 }
 
 const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -97,10 +113,16 @@ export const saveToDiskOutput = defineOutput({
     return {
       async send(delivery: Delivery): Promise<void> {
         try {
-          await mkdir(dir, { recursive: true, mode: 0o700 });
+          await mkdir(nsRoot, { recursive: true, mode: 0o700 });
           // Symlinks are judged now, not at config time: they may change after the config was read.
-          const [realDir, realRoot] = await Promise.all([realpath(dir), realpath(nsRoot)]);
-          if (!within(realDir, realRoot)) throw new UnavailableError('save_to_disk directory leads outside its namespace directory (symlink); refused');
+          const realRoot = await realpath(nsRoot);
+          const escaped = new UnavailableError('save_to_disk directory leads outside its namespace directory (symlink); refused');
+          // Judge what exists before creating the rest, or mkdir would follow a symlink out and create directories there.
+          const { real, rest } = await existingAncestor(dir);
+          if (!within(real, realRoot)) throw escaped;
+          if (rest !== '') await mkdir(join(real, rest), { recursive: true, mode: 0o700 });
+          const realDir = await realpath(dir);
+          if (!within(realDir, realRoot)) throw escaped;
           await writeAtomically(realDir, `${randomUUID()}.txt`, delivery.rawBody);
         } catch (err) {
           if (err instanceof UnavailableError) throw err;
