@@ -51,6 +51,7 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     metrics,
     connections,
     maxBodyBytes: settings.maxBodyBytes,
+    outputSettings: settings,
     envAllowlist: settings.configEnvAllowlist,
   });
   const source = provider ?? createProvider(settings, logger, metrics);

@@ -4,6 +4,7 @@
  * `process.env` on its own (except `{$NAME}` substitution, which is the point).
  */
 
+import { isAbsolute, resolve } from 'node:path';
 import { EXAMPLE_CONFIG_DIR } from './paths.js';
 
 export type ConfigBackend = 'file' | 'etcd';
@@ -39,6 +40,12 @@ export interface Settings {
   shutdownTimeoutMs: number;
   metricsPerWebhook: boolean;
   accessLog: boolean;
+  /** Outbound targets a team configures (http_webhook, websocket) may be loopback/unspecified addresses. */
+  allowLocalhostForTests: boolean;
+  /** ... may be private addresses (RFC 1918, unique-local, CGNAT, documentation ranges). Link-local and metadata never. */
+  allowPrivateIpConnections: boolean;
+  /** Absolute root under which save_to_disk writes (one subdirectory per namespace); unset = save_to_disk refused. */
+  saveToDiskBaseDir?: string;
 }
 
 export class SettingsError extends Error {}
@@ -96,6 +103,13 @@ function regexVar(env: Env, name: string, fallback: string): RegExp {
   }
 }
 
+function absoluteDir(env: Env, name: string): string | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  if (!isAbsolute(raw) || raw.includes('\u0000')) throw new SettingsError(`${name} must be an absolute path, got ${JSON.stringify(raw)}`);
+  return resolve(raw);
+}
+
 export function loadSettings(env: Env = process.env): Settings {
   const backend = (env.CONFIG_BACKEND || 'file').toLowerCase();
   if (backend !== 'file' && backend !== 'etcd') {
@@ -134,5 +148,8 @@ export function loadSettings(env: Env = process.env): Settings {
     shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0),
     metricsPerWebhook: boolVar(env, 'METRICS_PER_WEBHOOK'),
     accessLog: boolVar(env, 'ACCESS_LOG'),
+    allowLocalhostForTests: boolVar(env, 'ALLOW_LOCALHOST_FOR_TESTS'),
+    allowPrivateIpConnections: boolVar(env, 'ALLOW_PRIVATE_IP_CONNECTIONS'),
+    saveToDiskBaseDir: absoluteDir(env, 'SAVE_TO_DISK_BASE_DIR'),
   };
 }

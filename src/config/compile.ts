@@ -15,7 +15,7 @@ import { deliveryIdSource, type DeliveryIdSource } from '../delivery/delivery-id
 import { ConfigError } from '../errors.js';
 import { sharedLineLogger } from '../observability/logger.js';
 import { findOutput } from '../outputs/registry.js';
-import type { OutputContext } from '../outputs/types.js';
+import { STRICT_OUTPUT_SETTINGS, type OutputContext, type OutputSettings } from '../outputs/types.js';
 import type { OutputEntry, WebhookConfig } from './schema/webhook.js';
 import { compilePayloadSchema, formatErrors, releasePayloadSchema } from './validation.js';
 
@@ -47,6 +47,8 @@ export interface CompileContext {
   readonly logger: Logger;
   readonly connections: ConnectionLookup;
   readonly maxBodyBytes: number;
+  /** Operator settings outputs read at bind time; STRICT_OUTPUT_SETTINGS when absent. */
+  readonly settings?: OutputSettings;
   /** Injected clock for timestamped signatures; Date.now by default. */
   readonly now?: () => number;
 }
@@ -80,6 +82,10 @@ class WebhookScope implements OutputContext, CheckContext {
 
   get connections(): ConnectionLookup {
     return this.ctx.connections;
+  }
+
+  get settings(): OutputSettings {
+    return this.ctx.settings ?? STRICT_OUTPUT_SETTINGS;
   }
 }
 

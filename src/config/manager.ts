@@ -11,6 +11,7 @@ import { compileWebhook, type CompiledWebhook } from './compile.js';
 import { readConfig } from './entry.js';
 import { entryId, type EntryKey } from './keys.js';
 import type { ConfigSink, EntryHistory, RawEntry } from './provider.js';
+import type { OutputSettings } from '../outputs/types.js';
 import type { WebhookConfig } from './schema/webhook.js';
 
 export interface ManagerOptions {
@@ -18,6 +19,8 @@ export interface ManagerOptions {
   readonly metrics: Metrics;
   readonly connections: LiveConnections;
   readonly maxBodyBytes: number;
+  /** Handed to outputs at bind time (outbound guard, save_to_disk root). */
+  readonly outputSettings?: OutputSettings;
   readonly envAllowlist: RegExp;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -187,6 +190,7 @@ export class ConfigManager implements ConfigSink {
       logger: this.options.logger,
       connections: this.options.connections,
       maxBodyBytes: this.options.maxBodyBytes,
+      settings: this.options.outputSettings,
     });
     let ns = this.webhooks.get(namespace);
     if (!ns) {

@@ -1,4 +1,5 @@
 /** Every output module, one line each; the published webhook schema's module list and module-config rules are assembled from it. */
+import { httpWebhookOutput } from './http-webhook.js';
 import { kafkaOutput } from './kafka.js';
 import { logOutput } from './log.js';
 import { mysqlOutput } from './mysql.js';
@@ -6,7 +7,9 @@ import { postgresqlOutput } from './postgresql.js';
 import { redisPublishOutput } from './redis-publish.js';
 import { redisQueueOutput } from './redis-queue.js';
 import { redisStreamOutput } from './redis-stream.js';
+import { saveToDiskOutput } from './save-to-disk.js';
 import type { OutputModule } from './types.js';
+import { websocketOutput } from './websocket.js';
 
 export const OUTPUT_MODULES: readonly OutputModule[] = [
   logOutput,
@@ -16,6 +19,9 @@ export const OUTPUT_MODULES: readonly OutputModule[] = [
   redisStreamOutput,
   postgresqlOutput,
   mysqlOutput,
+  httpWebhookOutput,
+  saveToDiskOutput,
+  websocketOutput,
 ];
 
 const byName: ReadonlyMap<string, OutputModule> = new Map(OUTPUT_MODULES.flatMap((m) => [m.name, ...m.aliases].map((n) => [n, m] as const)));

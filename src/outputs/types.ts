@@ -9,6 +9,13 @@ import type { Static, TObject } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { ConnectionLookup, ConnectionType } from '../connections/types.js';
 import type { Delivery } from '../delivery/types.js';
+import type { Settings } from '../settings.js';
+
+/** The operator settings outputs read at bind time; a team's config cannot change them. */
+export type OutputSettings = Pick<Settings, 'allowLocalhostForTests' | 'allowPrivateIpConnections' | 'saveToDiskBaseDir' | 'outputTimeoutMs'>;
+
+/** What bind sees when no settings were handed in (tests, tools): every outbound guard closed, save_to_disk off. */
+export const STRICT_OUTPUT_SETTINGS: OutputSettings = Object.freeze({ allowLocalhostForTests: false, allowPrivateIpConnections: false, saveToDiskBaseDir: undefined, outputTimeoutMs: 5000 });
 
 /** What bind sees of the webhook besides module-config: its connection name and CWM's top-level fields. */
 export interface OutputSpec {
@@ -32,6 +39,10 @@ export interface OutputContext {
    */
   readonly deliveryLogger: Logger;
   readonly connections: ConnectionLookup;
+  /** The outbound guard's and save_to_disk's operator settings. */
+  readonly settings: OutputSettings;
+  /** The webhook's namespace: save_to_disk writes each namespace under its own directory. */
+  readonly namespace: string;
 }
 
 export interface BoundOutput {
@@ -49,6 +60,13 @@ export interface BoundOutput {
  * connection registry): one shared function, not one closure per bound webhook.
  */
 export async function nothingToClose(): Promise<void> {}
+
+/** An error's errno-style code (ECONNREFUSED, EACCES, UND_ERR_...) or its name: safe to log, never a value. */
+export function errorCode(err: unknown): string {
+  if (!(err instanceof Error)) return 'error';
+  const code: unknown = Reflect.get(err, 'code');
+  return typeof code === 'string' ? code : err.name;
+}
 
 export interface OutputModule {
   readonly name: string;

@@ -9,6 +9,7 @@ import type { DestinationStream } from 'pino';
 import { LiveConnections } from '../../src/connections/live.js';
 import { censorNested, createLogger, lineLogger, sharedLineLogger } from '../../src/observability/logger.js';
 import { logOutput } from '../../src/outputs/log.js';
+import { STRICT_OUTPUT_SETTINGS } from '../../src/outputs/types.js';
 import type { Delivery } from '../../src/delivery/types.js';
 
 function capture(): { stream: DestinationStream; last(): Record<string, unknown> } {
@@ -68,7 +69,7 @@ test('an own "__proto__" key in a payload or header set is logged, not dropped',
 test('the log output writes namespace, webhook_id and output where per-webhook bindings would put them', async () => {
   const out = capture();
   const root = createLogger('info', out.stream).child({ component: 'config' });
-  const ctx = { logger: root.child({ namespace: 'ns', webhook_id: 'hook' }), deliveryLogger: sharedLineLogger(root), connections: new LiveConnections(root) };
+  const ctx = { logger: root.child({ namespace: 'ns', webhook_id: 'hook' }), deliveryLogger: sharedLineLogger(root), connections: new LiveConnections(root), settings: STRICT_OUTPUT_SETTINGS, namespace: 'ns' };
   const bound = logOutput.bind({ pretty_print: false, redact_sensitive: true, include_headers: true }, { module: 'log', connection: '' }, ctx);
   const delivery: Delivery = { id: 'd1', requestId: 'r1', namespace: 'ns', webhookId: 'hook', receivedAt: 0, headers: { 'content-type': 'application/json' }, payload: { a: 1, secret: 's' }, rawBody: Buffer.from('{}'), contentType: 'application/json' };
   await bound.send(delivery, new AbortController().signal);
@@ -84,7 +85,7 @@ test('pretty_print: true redacts exactly like pretty_print: false', async () => 
   for (const pretty_print of [false, true]) {
     const out = capture();
     const root = createLogger('info', out.stream);
-    const bound = logOutput.bind({ pretty_print, redact_sensitive: true, include_headers: true }, { module: 'log', connection: '' }, { logger: root, deliveryLogger: sharedLineLogger(root), connections: new LiveConnections(root) });
+    const bound = logOutput.bind({ pretty_print, redact_sensitive: true, include_headers: true }, { module: 'log', connection: '' }, { logger: root, deliveryLogger: sharedLineLogger(root), connections: new LiveConnections(root), settings: STRICT_OUTPUT_SETTINGS, namespace: 'ns' });
     const delivery: Delivery = { id: 'd', namespace: 'ns', webhookId: 'h', receivedAt: 0, headers: { 'x-custom-token': 'tok-1' }, payload, rawBody: Buffer.from('{}'), contentType: 'application/json' };
     await bound.send(delivery, new AbortController().signal);
     lines.push(out.last());
