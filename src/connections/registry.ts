@@ -1,11 +1,13 @@
 /** Every connection type cwm knows, one line each; the published connection schema is assembled from this list. */
 import { kafkaConnection } from './kafka.js';
 import { redisConnection } from './redis.js';
+import { s3Connection } from './s3.js';
 import type { ConnectionType } from './types.js';
 
 export const CONNECTION_TYPES: readonly ConnectionType[] = [
   kafkaConnection,
   redisConnection,
+  s3Connection,
 ];
 
 const byName: ReadonlyMap<string, ConnectionType> = new Map(CONNECTION_TYPES.flatMap((t) => [t.type, ...t.aliases].map((n) => [n, t] as const)));

@@ -4,6 +4,7 @@ import { logOutput } from './log.js';
 import { redisPublishOutput } from './redis-publish.js';
 import { redisQueueOutput } from './redis-queue.js';
 import { redisStreamOutput } from './redis-stream.js';
+import { s3Output } from './s3.js';
 import type { OutputModule } from './types.js';
 
 export const OUTPUT_MODULES: readonly OutputModule[] = [
@@ -12,6 +13,7 @@ export const OUTPUT_MODULES: readonly OutputModule[] = [
   redisQueueOutput,
   redisPublishOutput,
   redisStreamOutput,
+  s3Output,
 ];
 
 const byName: ReadonlyMap<string, OutputModule> = new Map(OUTPUT_MODULES.flatMap((m) => [m.name, ...m.aliases].map((n) => [n, m] as const)));
