@@ -6,6 +6,7 @@ import { redisQueueOutput } from './redis-queue.js';
 import { redisStreamOutput } from './redis-stream.js';
 import { s3Output } from './s3.js';
 import type { OutputModule } from './types.js';
+import { awsSqsOutput, gcpPubsubOutput } from './unsupported.js';
 
 export const OUTPUT_MODULES: readonly OutputModule[] = [
   logOutput,
@@ -14,6 +15,8 @@ export const OUTPUT_MODULES: readonly OutputModule[] = [
   redisPublishOutput,
   redisStreamOutput,
   s3Output,
+  awsSqsOutput,
+  gcpPubsubOutput,
 ];
 
 const byName: ReadonlyMap<string, OutputModule> = new Map(OUTPUT_MODULES.flatMap((m) => [m.name, ...m.aliases].map((n) => [n, m] as const)));
