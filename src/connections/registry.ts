@@ -1,4 +1,5 @@
 /** Every connection type cwm knows, one line each; the published connection schema is assembled from this list. */
+import { activemqConnection } from './activemq.js';
 import { kafkaConnection } from './kafka.js';
 import { redisConnection } from './redis.js';
 import { s3Connection } from './s3.js';
@@ -8,6 +9,7 @@ export const CONNECTION_TYPES: readonly ConnectionType[] = [
   kafkaConnection,
   redisConnection,
   s3Connection,
+  activemqConnection,
 ];
 
 const byName: ReadonlyMap<string, ConnectionType> = new Map(CONNECTION_TYPES.flatMap((t) => [t.type, ...t.aliases].map((n) => [n, t] as const)));

@@ -1,4 +1,5 @@
 /** Every output module, one line each; the published webhook schema's module list and module-config rules are assembled from it. */
+import { activemqOutput } from './activemq.js';
 import { kafkaOutput } from './kafka.js';
 import { logOutput } from './log.js';
 import { redisPublishOutput } from './redis-publish.js';
@@ -15,6 +16,7 @@ export const OUTPUT_MODULES: readonly OutputModule[] = [
   redisPublishOutput,
   redisStreamOutput,
   s3Output,
+  activemqOutput,
   awsSqsOutput,
   gcpPubsubOutput,
 ];
