@@ -7,6 +7,7 @@ import { redisQueueOutput } from './redis-queue.js';
 import { redisStreamOutput } from './redis-stream.js';
 import { s3Output } from './s3.js';
 import type { OutputModule } from './types.js';
+import { zeromqOutput } from './zeromq.js';
 import { awsSqsOutput, gcpPubsubOutput } from './unsupported.js';
 
 export const OUTPUT_MODULES: readonly OutputModule[] = [
@@ -17,6 +18,7 @@ export const OUTPUT_MODULES: readonly OutputModule[] = [
   redisStreamOutput,
   s3Output,
   activemqOutput,
+  zeromqOutput,
   awsSqsOutput,
   gcpPubsubOutput,
 ];
