@@ -1,5 +1,6 @@
 /** Every connection type cwm knows, one line each; the published connection schema is assembled from this list. */
 import { activemqConnection } from './activemq.js';
+import { clickhouseConnection } from './clickhouse.js';
 import { kafkaConnection } from './kafka.js';
 import { redisConnection } from './redis.js';
 import { s3Connection } from './s3.js';
@@ -10,6 +11,7 @@ export const CONNECTION_TYPES: readonly ConnectionType[] = [
   redisConnection,
   s3Connection,
   activemqConnection,
+  clickhouseConnection,
 ];
 
 const byName: ReadonlyMap<string, ConnectionType> = new Map(CONNECTION_TYPES.flatMap((t) => [t.type, ...t.aliases].map((n) => [n, t] as const)));

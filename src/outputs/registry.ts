@@ -1,5 +1,6 @@
 /** Every output module, one line each; the published webhook schema's module list and module-config rules are assembled from it. */
 import { activemqOutput } from './activemq.js';
+import { clickhouseOutput } from './clickhouse.js';
 import { kafkaOutput } from './kafka.js';
 import { logOutput } from './log.js';
 import { redisPublishOutput } from './redis-publish.js';
@@ -19,6 +20,7 @@ export const OUTPUT_MODULES: readonly OutputModule[] = [
   s3Output,
   activemqOutput,
   zeromqOutput,
+  clickhouseOutput,
   awsSqsOutput,
   gcpPubsubOutput,
 ];
