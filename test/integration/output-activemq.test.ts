@@ -30,6 +30,8 @@ before(async () => {
     f: { module: 'activemq', connection: 'activemq_local', 'module-config': { destination: 'faults' } },
   });
   cwm = await startCwm({ CONFIG_DIR: dir.path, OUTPUT_TIMEOUT_MS: String(OUTPUT_TIMEOUT_MS), LOG_LEVEL: 'info' });
+  // On a loaded machine a just-started JVM may miss the first connect's timeout; the client reconnects (backoff.ts).
+  await waitFor(() => cwm.logs.some((l) => l.msg === 'activemq connected'), 20_000, 'cwm connected to ActiveMQ');
 });
 
 after(async () => {
