@@ -19,6 +19,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 # The postgresql / mysql output tests start their own servers from these binaries.
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 command -v mariadbd >/dev/null 2>&1 || need+=(mariadb-server)
+[ -f /usr/share/activemq/bin/activemq.jar ] || need+=(activemq)
+command -v clickhouse-server >/dev/null 2>&1 || need+=(clickhouse-server clickhouse-client)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -1,8 +1,11 @@
 /** Every connection type cwm knows, one line each; the published connection schema is assembled from this list. */
+import { activemqConnection } from './activemq.js';
+import { clickhouseConnection } from './clickhouse.js';
 import { kafkaConnection } from './kafka.js';
 import { mysqlConnection } from './mysql.js';
 import { postgresqlConnection } from './postgresql.js';
 import { redisConnection } from './redis.js';
+import { s3Connection } from './s3.js';
 import type { ConnectionType } from './types.js';
 
 export const CONNECTION_TYPES: readonly ConnectionType[] = [
@@ -10,6 +13,9 @@ export const CONNECTION_TYPES: readonly ConnectionType[] = [
   redisConnection,
   postgresqlConnection,
   mysqlConnection,
+  s3Connection,
+  activemqConnection,
+  clickhouseConnection,
 ];
 
 const byName: ReadonlyMap<string, ConnectionType> = new Map(CONNECTION_TYPES.flatMap((t) => [t.type, ...t.aliases].map((n) => [n, t] as const)));

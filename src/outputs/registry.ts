@@ -1,5 +1,7 @@
 /** Every output module, one line each; the published webhook schema's module list and module-config rules are assembled from it. */
 import { httpWebhookOutput } from './http-webhook.js';
+import { activemqOutput } from './activemq.js';
+import { clickhouseOutput } from './clickhouse.js';
 import { kafkaOutput } from './kafka.js';
 import { logOutput } from './log.js';
 import { mysqlOutput } from './mysql.js';
@@ -10,6 +12,9 @@ import { redisStreamOutput } from './redis-stream.js';
 import { saveToDiskOutput } from './save-to-disk.js';
 import type { OutputModule } from './types.js';
 import { websocketOutput } from './websocket.js';
+import { s3Output } from './s3.js';
+import { zeromqOutput } from './zeromq.js';
+import { awsSqsOutput, gcpPubsubOutput } from './unsupported.js';
 
 export const OUTPUT_MODULES: readonly OutputModule[] = [
   logOutput,
@@ -22,6 +27,12 @@ export const OUTPUT_MODULES: readonly OutputModule[] = [
   httpWebhookOutput,
   saveToDiskOutput,
   websocketOutput,
+  s3Output,
+  activemqOutput,
+  zeromqOutput,
+  clickhouseOutput,
+  awsSqsOutput,
+  gcpPubsubOutput,
 ];
 
 const byName: ReadonlyMap<string, OutputModule> = new Map(OUTPUT_MODULES.flatMap((m) => [m.name, ...m.aliases].map((n) => [n, m] as const)));
