@@ -59,7 +59,7 @@ function headerPlan(cfg: { forward_headers: boolean; headers: Record<string, str
 
 /** A failure that says the target is unreachable (as opposed to an answer it gave): these open the breaker. */
 function unreachable(err: unknown): boolean {
-  return err instanceof Error && !(err instanceof TargetAnswered) && err.name !== 'AbortError';
+  return err instanceof Error && !(err instanceof TargetAnswered) && !(err instanceof OutboundRefusedError) && err.name !== 'AbortError';
 }
 
 class TargetAnswered extends Error {}
