@@ -60,11 +60,16 @@ async function clientOnlyFigures(ctx: BenchContext, redis: RedisServer, kafka: K
 
 export const outputsScenario: Scenario = {
   name: 'outputs',
-  description: `redis_queue and kafka webhooks (real redis-server, librdkafka mock broker) vs the log webhook of the same process and bare node:http; wrk, ${CONNECTIONS} connections, ${Buffer.byteLength(PAYLOAD)}-byte JSON body, interleaved rounds, medians; plus the same client calls without HTTP`,
+  description: `redis_queue, kafka and http_webhook webhooks (the target a second bare node:http process) (real redis-server, librdkafka mock broker) vs the log webhook of the same process and bare node:http; wrk, ${CONNECTIONS} connections, ${Buffer.byteLength(PAYLOAD)}-byte JSON body, interleaved rounds, medians; plus the same client calls without HTTP`,
   async run(ctx) {
     const redis = await startRedis();
     const kafka = await startKafkaMock([TOPIC]).catch(async (err: unknown) => {
       await redis.destroy();
+      throw err;
+    });
+    // The http_webhook target: a second bare node:http process, so its CPU is measured apart from cwm's.
+    const sink = await startBare().catch(async (err: unknown) => {
+      await Promise.all([redis.destroy(), kafka.stop()]);
       throw err;
     });
     try {
@@ -75,25 +80,29 @@ export const outputsScenario: Scenario = {
           log: { module: 'log' },
           queue: { module: 'redis_queue', connection: 'r', 'module-config': { queue_name: 'bench', remove_on_complete: true } },
           kafka: { module: 'kafka', connection: 'k', 'module-config': { topic: TOPIC, key: '$.after' } },
+          http: { module: 'http_webhook', 'module-config': { url: `${sink.baseUrl}/sink` } },
         },
         { r: { type: 'redis', url: redis.url }, k: { type: 'kafka', bootstrap_servers: kafka.bootstraps } },
       );
-      const startCwm = (): Promise<ServerProcess> => startCwmServer(ctx, 'outputs', { CONFIG_BACKEND: 'file', CONFIG_DIR: dir, OUTPUT_TIMEOUT_MS: '5000' });
+      const startCwm = (): Promise<ServerProcess> => startCwmServer(ctx, 'outputs', { CONFIG_BACKEND: 'file', CONFIG_DIR: dir, OUTPUT_TIMEOUT_MS: '5000', ALLOW_LOCALHOST_FOR_TESTS: 'true' });
       const http = await withServers([() => startBare(), startCwm], async ([bare, cwm]) => {
         const server = cwm as ServerProcess;
-        const [b, log, queue, kafkaHook] = await compare(ctx, [
+        const [b, log, queue, kafkaHook, httpHook] = await compare(ctx, [
           { label: 'bare node:http', server: bare as ServerProcess, paths: ['/webhook/bench'] },
           { label: 'cwm log webhook', server, paths: ['/webhook/log'] },
           { label: 'cwm redis_queue webhook', server, paths: ['/webhook/queue'], backing: [backing('redis-server', redis.pid)] },
           { label: 'cwm kafka webhook', server, paths: ['/webhook/kafka'], backing: [backing('kafka-mock', kafka.pid)] },
+          { label: 'cwm http_webhook webhook', server, paths: ['/webhook/http'], backing: [{ label: 'target node:http', cpuSeconds: () => sink.cpuSeconds() }] },
         ]);
-        if (!b || !log || !queue || !kafkaHook) throw new Error('compare returned fewer results than targets');
+        if (!b || !log || !queue || !kafkaHook || !httpHook) throw new Error('compare returned fewer results than targets');
         return [
           ...loadFigures(b),
           ...loadFigures(log),
           ...loadFigures(queue),
           ...loadFigures(kafkaHook),
+          ...loadFigures(httpHook),
           ...ratioFigures(queue, log),
+          ...ratioFigures(httpHook, log),
           ...ratioFigures(kafkaHook, log),
           ...ratioFigures(queue, b),
           ...ratioFigures(kafkaHook, b),
@@ -101,7 +110,7 @@ export const outputsScenario: Scenario = {
       });
       return [...http, ...(await clientOnlyFigures(ctx, redis, kafka))];
     } finally {
-      await Promise.all([redis.destroy(), kafka.stop()]);
+      await Promise.all([redis.destroy(), kafka.stop(), sink.stop()]);
     }
   },
 };
