@@ -51,8 +51,9 @@ function headerPlan(cfg: { forward_headers: boolean; headers: Record<string, str
         if (permitted(name) && !secret.has(name) && usableHeader(name, value)) out.set(name, value.trim());
       }
     }
-    for (const [name, value] of custom) out.set(name, value);
     out.set('content-type', delivery.contentType || 'application/json');
+    // A configured header wins, Content-Type included (as a header given to httpx did in CWM).
+    for (const [name, value] of custom) out.set(name, value);
     return out;
   };
 }
