@@ -77,7 +77,7 @@ async function postgresClientFigures(ctx: BenchContext, server: SqlServer): Prom
 
 export const outputsScenario: Scenario = {
   name: 'outputs',
-  description: `redis_queue, kafka and postgresql webhooks (real redis-server, librdkafka mock broker, own PostgreSQL with fsync on) vs the log webhook of the same process and bare node:http; wrk, ${CONNECTIONS} connections, ${Buffer.byteLength(PAYLOAD)}-byte JSON body, interleaved rounds, medians; plus the same client calls without HTTP`,
+  description: `redis_queue, kafka, postgresql and http_webhook webhooks (real redis-server, librdkafka mock broker, own PostgreSQL with fsync on, the http_webhook target a second bare node:http process) vs the log webhook of the same process and bare node:http; wrk, ${CONNECTIONS} connections, ${Buffer.byteLength(PAYLOAD)}-byte JSON body, interleaved rounds, medians; plus the same client calls without HTTP`,
   async run(ctx) {
     const redis = await startRedis();
     const kafka = await startKafkaMock([TOPIC]).catch(async (err: unknown) => {
@@ -86,6 +86,11 @@ export const outputsScenario: Scenario = {
     });
     const postgres = await startPostgres().catch(async (err: unknown) => {
       await Promise.all([redis.destroy(), kafka.stop()]);
+      throw err;
+    });
+    // The http_webhook target: a second bare node:http process, so its CPU is measured apart from cwm's.
+    const sink = await startBare().catch(async (err: unknown) => {
+      await Promise.all([redis.destroy(), kafka.stop(), postgres.destroy()]);
       throw err;
     });
     try {
@@ -97,28 +102,32 @@ export const outputsScenario: Scenario = {
           queue: { module: 'redis_queue', connection: 'r', 'module-config': { queue_name: 'bench', remove_on_complete: true } },
           kafka: { module: 'kafka', connection: 'k', 'module-config': { topic: TOPIC, key: '$.after' } },
           pg: { module: 'postgresql', connection: 'p', 'module-config': { table: 'bench' } },
+          http: { module: 'http_webhook', 'module-config': { url: `${sink.baseUrl}/sink` } },
         },
         { r: { type: 'redis', url: redis.url }, k: { type: 'kafka', bootstrap_servers: kafka.bootstraps }, p: { type: 'postgresql', host: '127.0.0.1', port: postgres.port, database: 'postgres', user: 'postgres' } },
       );
-      const startCwm = (): Promise<ServerProcess> => startCwmServer(ctx, 'outputs', { CONFIG_BACKEND: 'file', CONFIG_DIR: dir, OUTPUT_TIMEOUT_MS: '5000' });
+      const startCwm = (): Promise<ServerProcess> => startCwmServer(ctx, 'outputs', { CONFIG_BACKEND: 'file', CONFIG_DIR: dir, OUTPUT_TIMEOUT_MS: '5000', ALLOW_LOCALHOST_FOR_TESTS: 'true' });
       const http = await withServers([() => startBare(), startCwm], async ([bare, cwm]) => {
         const server = cwm as ServerProcess;
-        const [b, log, queue, kafkaHook, pgHook] = await compare(ctx, [
+        const [b, log, queue, kafkaHook, pgHook, httpHook] = await compare(ctx, [
           { label: 'bare node:http', server: bare as ServerProcess, paths: ['/webhook/bench'] },
           { label: 'cwm log webhook', server, paths: ['/webhook/log'] },
           { label: 'cwm redis_queue webhook', server, paths: ['/webhook/queue'], backing: [backing('redis-server', redis.pid)] },
           { label: 'cwm kafka webhook', server, paths: ['/webhook/kafka'], backing: [backing('kafka-mock', kafka.pid)] },
           // The postmaster's own CPU only: the backends doing the INSERTs are its children.
           { label: 'cwm postgresql webhook', server, paths: ['/webhook/pg'] },
+          { label: 'cwm http_webhook webhook', server, paths: ['/webhook/http'], backing: [{ label: 'target node:http', cpuSeconds: () => sink.cpuSeconds() }] },
         ]);
-        if (!b || !log || !queue || !kafkaHook || !pgHook) throw new Error('compare returned fewer results than targets');
+        if (!b || !log || !queue || !kafkaHook || !pgHook || !httpHook) throw new Error('compare returned fewer results than targets');
         return [
           ...loadFigures(b),
           ...loadFigures(log),
           ...loadFigures(queue),
           ...loadFigures(kafkaHook),
           ...loadFigures(pgHook),
+          ...loadFigures(httpHook),
           ...ratioFigures(queue, log),
+          ...ratioFigures(httpHook, log),
           ...ratioFigures(kafkaHook, log),
           ...ratioFigures(pgHook, log),
           ...ratioFigures(queue, b),
@@ -127,7 +136,7 @@ export const outputsScenario: Scenario = {
       });
       return [...http, ...(await clientOnlyFigures(ctx, redis, kafka)), ...(await postgresClientFigures(ctx, postgres))];
     } finally {
-      await Promise.all([redis.destroy(), kafka.stop(), postgres.destroy()]);
+      await Promise.all([redis.destroy(), kafka.stop(), postgres.destroy(), sink.stop()]);
     }
   },
 };

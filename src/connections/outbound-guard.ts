@@ -38,7 +38,8 @@ const METADATA = blockList(['169.254.169.254/32', '100.100.100.200/32', '192.0.0
 const LOOPBACK = blockList(['127.0.0.0/8', '0.0.0.0/8'], ['::1/128', '::/128']);
 const LINK_LOCAL = blockList(['169.254.0.0/16'], ['fe80::/10']);
 const MULTICAST = blockList(['224.0.0.0/4'], ['ff00::/8']);
-const RESERVED = blockList(['240.0.0.0/4'], []);
+// ::/96 holds the deprecated IPv4-compatible form (::127.0.0.1): refused rather than judged by its tail.
+const RESERVED = blockList(['240.0.0.0/4'], ['::/96']);
 const PRIVATE = blockList(
   ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '192.0.0.0/24', '192.0.2.0/24', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24'],
   ['fc00::/7', '2001:db8::/32', '64:ff9b:1::/48'],

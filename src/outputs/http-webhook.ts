@@ -51,15 +51,16 @@ function headerPlan(cfg: { forward_headers: boolean; headers: Record<string, str
         if (permitted(name) && !secret.has(name) && usableHeader(name, value)) out.set(name, value.trim());
       }
     }
-    for (const [name, value] of custom) out.set(name, value);
     out.set('content-type', delivery.contentType || 'application/json');
+    // A configured header wins, Content-Type included (as a header given to httpx did in CWM).
+    for (const [name, value] of custom) out.set(name, value);
     return out;
   };
 }
 
 /** A failure that says the target is unreachable (as opposed to an answer it gave): these open the breaker. */
 function unreachable(err: unknown): boolean {
-  return err instanceof Error && !(err instanceof TargetAnswered) && err.name !== 'AbortError';
+  return err instanceof Error && !(err instanceof TargetAnswered) && !(err instanceof OutboundRefusedError) && err.name !== 'AbortError';
 }
 
 class TargetAnswered extends Error {}

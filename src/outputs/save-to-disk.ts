@@ -15,6 +15,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Type } from '@sinclair/typebox';
+import { isValidName } from '../config/keys.js';
 import type { Delivery } from '../delivery/types.js';
 import { ConfigError, UnavailableError } from '../errors.js';
 import { defineOutput, errorCode, nothingToClose } from './types.js';
@@ -103,7 +104,8 @@ export const saveToDiskOutput = defineOutput({
   bind(cfg, _spec, ctx) {
     const root = ctx.settings.saveToDiskBaseDir;
     if (root === undefined) throw new ConfigError('/module', 'save_to_disk is disabled: the operator has not set SAVE_TO_DISK_BASE_DIR');
-    // Namespaces match ^[A-Za-z0-9_-]{1,64}$ (keys.ts): always one plain directory name.
+    // Namespaces match NAME_PATTERN (keys.ts): one plain directory name; checked again, it is what confines the team.
+    if (!isValidName(ctx.namespace)) throw new ConfigError('/module', 'save_to_disk needs a plain namespace name');
     const nsRoot = join(root, ctx.namespace);
     const base = inside(nsRoot, checkedPart(cfg.base_dir ?? '', '/module-config/base_dir', false));
     const plainPath = checkedPart(cfg.path, '/module-config/path', true);

@@ -154,3 +154,23 @@ for (const [hook, path, how] of [['ft', '/ft', 'graceful'], ['ftr', '/reply-ft',
     t.diagnostic(`websocket ${how} restart (${hook}): sent=${traffic.outcomes.length} 2xx=${acked.length} 503=${traffic.outcomes.filter((o) => o.status === 503).length} lost=${lost.length}`);
   });
 }
+
+test('outbound guard without ALLOW_LOCALHOST_FOR_TESTS: the handshake to a name resolving to 127.0.0.1 is refused, a loopback literal at config time', async () => {
+  const handshakes = target.handshakes.length;
+  const guardedDir = configDirWith({
+    byname: { module: 'websocket', 'module-config': { url: `ws://localhost:${target.port}/guard` } },
+    literal: { module: 'websocket', 'module-config': { url: `ws://[::1]:${target.port}/guard` } },
+  });
+  const strict = await startCwm({ CONFIG_DIR: guardedDir.path, OUTPUT_TIMEOUT_MS: String(OUTPUT_TIMEOUT_MS) });
+  try {
+    const refusals = (): string => strict.logs.filter((l) => String(l.msg).startsWith('invalid config entry ignored')).map((l) => `${String(l.key)} ${String(l.reason)}`).join('\n');
+    await waitFor(() => /literal/.test(refusals()), 5000, 'literal refused');
+    assert.match(refusals(), /literal.*\/module-config\/url host ::1 is a loopback address/);
+    for (let i = 0; i < 3; i++) assert.equal((await strict.post('/webhook/byname', { id: `g-${i}` })).status, 503);
+    assert.equal(target.handshakes.length, handshakes, 'no handshake reached the server');
+    assert.equal(target.messages.get('/guard'), undefined);
+  } finally {
+    await strict.stop();
+    guardedDir.remove();
+  }
+});
