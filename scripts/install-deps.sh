@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a bare machine lacks: Debian packages for the real services the
-# tests start (etcd, Redis, librdkafka for the Kafka test broker) and the npm
+# tests start (etcd, Redis, librdkafka for the Kafka test broker, RabbitMQ,
+# Mosquitto, nats-server for the broker outputs) and the npm
 # packages. Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,9 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
+command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
+command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
