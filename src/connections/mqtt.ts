@@ -165,7 +165,10 @@ export class MqttPublisher {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    await this.client.endAsync(!this.client.connected).catch(() => undefined);
+    // Forced: work in flight has drained (ClientLifecycle) or is failed below; a graceful end would wait on a broker that may never answer.
+    for (const fail of this.pending) fail(new MqttUnavailableError('mqtt client closed'));
+    this.pending.clear();
+    await this.client.endAsync(true).catch(() => undefined);
   }
 }
 
