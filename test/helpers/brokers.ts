@@ -15,6 +15,8 @@ import { freePort, waitFor } from './ports.js';
 
 export interface Broker {
   readonly port: number;
+  /** The broker process (beam.smp for RabbitMQ), while it runs. */
+  readonly pid: number | undefined;
   /** Kills the process (SIGKILL by default) and waits until it is gone. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and dir; resolves once it serves its protocol. */
@@ -33,6 +35,9 @@ function managed(port: number, dir: string, start: () => ChildProcess, ready: (p
   let proc: ChildProcess | undefined;
   const broker = {
     port,
+    get pid() {
+      return proc?.pid;
+    },
     async launch() {
       const p = start();
       proc = p;
