@@ -15,7 +15,6 @@ import { Type, type Static } from '@sinclair/typebox';
 import type * as Mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { ConfigError } from '../errors.js';
 import { stringEnum } from '../schema-kit.js';
 import { reconnectDelayMs } from './backoff.js';
 import { lazyModule } from './lazy-module.js';
@@ -54,16 +53,22 @@ const PROTOCOL: ReadonlyMap<string, 3 | 4 | 5> = new Map([['3.1', 3], ['3.1.1', 
 /** '' in CWM's examples (and `{$VAR:}` placeholders) means "not set". */
 const given = (v: string | null | undefined): v is string => typeof v === 'string' && v !== '';
 
-function readPem(path: string | undefined, field: string): Buffer | undefined {
+/**
+ * An unreadable file is logged and left out rather than thrown (create() must
+ * not throw): without the CA the broker's certificate fails verification,
+ * without the client certificate the broker refuses us. Both fail closed: 503.
+ */
+function readPem(path: string | undefined, field: string, logger: Logger): Buffer | undefined {
   if (!given(path)) return undefined;
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new ConfigError(`/${field}`, `cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    logger.error({ field, reason: (err as NodeJS.ErrnoException).code ?? 'error' }, 'mqtt TLS file cannot be read; connecting without it');
+    return undefined;
   }
 }
 
-function clientOptions(c: MqttConnectionConfig, timeoutMs: number): IClientOptions {
+function clientOptions(c: MqttConnectionConfig, timeoutMs: number, logger: Logger): IClientOptions {
   const username = given(c.username) ? c.username : given(c.user) ? c.user : undefined;
   const options: IClientOptions = {
     host: c.host,
@@ -82,9 +87,9 @@ function clientOptions(c: MqttConnectionConfig, timeoutMs: number): IClientOptio
   if (given(c.password)) options.password = c.password;
   if (c.tls) {
     options.rejectUnauthorized = !c.tls_insecure;
-    const ca = readPem(c.tls_ca_cert_file, 'tls_ca_cert_file');
-    const cert = readPem(c.tls_cert_file, 'tls_cert_file');
-    const key = readPem(c.tls_key_file, 'tls_key_file');
+    const ca = readPem(c.tls_ca_cert_file, 'tls_ca_cert_file', logger);
+    const cert = readPem(c.tls_cert_file, 'tls_cert_file', logger);
+    const key = readPem(c.tls_key_file, 'tls_key_file', logger);
     if (ca) options.ca = ca;
     if (cert) options.cert = cert;
     if (key) options.key = key;
@@ -103,7 +108,7 @@ export class MqttPublisher {
   private readonly pending = new Set<(err: Error) => void>();
 
   constructor(config: MqttConnectionConfig, private readonly logger: Logger, timeoutMs: number) {
-    this.client = mqtt().connect(clientOptions(config, timeoutMs));
+    this.client = mqtt().connect(clientOptions(config, timeoutMs, logger));
     this.firstAttempt = new Promise<void>((resolve) => {
       this.client.once('connect', () => resolve());
       this.client.once('close', () => resolve());
