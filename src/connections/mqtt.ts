@@ -48,6 +48,13 @@ export type Qos = 0 | 1 | 2;
 
 export class MqttUnavailableError extends Error {}
 
+/**
+ * Publishes awaiting an acknowledgement, at most: a broker that stalls while
+ * the TCP connection stays up (noticed only after 1.5 × keepalive) would
+ * otherwise collect every sender retry in mqtt.js's outgoing store.
+ */
+export const MAX_IN_FLIGHT = 10_000;
+
 const PROTOCOL: ReadonlyMap<string, 3 | 4 | 5> = new Map([['3.1', 3], ['3.1.1', 4], ['5', 5], ['5.0', 5]]);
 
 /** '' in CWM's examples (and `{$VAR:}` placeholders) means "not set". */
@@ -148,6 +155,7 @@ export class MqttPublisher {
   publish(topic: string, body: Buffer, qos: Qos, retain: boolean): Promise<void> {
     // Checked here, not only in ready(): mqtt.js would otherwise queue the packet offline.
     if (this.closed || !this.client.connected) return Promise.reject(new MqttUnavailableError('mqtt is not connected'));
+    if (this.pending.size >= MAX_IN_FLIGHT) return Promise.reject(new MqttUnavailableError(`mqtt: ${MAX_IN_FLIGHT} publishes already wait for the broker`));
     return new Promise<void>((resolve, reject) => {
       let done = false;
       const fail = (err: Error): void => {

@@ -55,6 +55,9 @@ export interface RabbitPublish {
 
 export class RabbitUnavailableError extends Error {}
 
+/** Publishes awaiting a confirm, at most: a broker that stops confirming but keeps the connection would otherwise collect every retry. */
+export const MAX_IN_FLIGHT = 10_000;
+
 interface Pending {
   resolve: () => void;
   reject: (err: Error) => void;
@@ -78,6 +81,8 @@ export class RabbitClient {
   private readonly pending = new Map<string, Pending>();
   private seq = 0;
   private wasUp = false;
+  /** The broker blocked publishing (memory or disk alarm): publishes would wait, so answer 503 instead. */
+  private blocked = false;
 
   constructor(private readonly config: RabbitmqConnectionConfig, private readonly logger: Logger, private readonly timeoutMs: number) {
     this.connect();
@@ -118,6 +123,14 @@ export class RabbitClient {
     // Without a listener an 'error' event would throw; 'close' follows it.
     model.on('error', (err: Error) => this.logger.debug({ reason: err.message }, 'rabbitmq connection error'));
     model.on('close', () => this.lost(model, 'connection closed'));
+    model.on('blocked', (reason: string) => {
+      this.blocked = true;
+      this.logger.warn({ reason }, 'rabbitmq blocked publishing; webhooks using it answer 503 until it unblocks');
+    });
+    model.on('unblocked', () => {
+      this.blocked = false;
+      this.logger.info('rabbitmq unblocked publishing');
+    });
     const channel = await model.createConfirmChannel();
     this.channel = channel;
     channel.on('error', (err: Error) => this.logger.warn({ reason: err.message }, 'rabbitmq channel error'));
@@ -134,6 +147,7 @@ export class RabbitClient {
     if (this.model !== model || this.state === 'closed') return;
     this.model = undefined;
     this.channel = undefined;
+    this.blocked = false;
     model.close().catch(() => undefined);
     const err = new RabbitUnavailableError(`rabbitmq ${why} before the publish was confirmed`);
     for (const p of this.pending.values()) p.reject(err);
@@ -154,12 +168,12 @@ export class RabbitClient {
 
   /** A method, not an inline comparison: the state changes while ready() awaits. */
   private isUp(): boolean {
-    return this.state === 'up';
+    return this.state === 'up' && !this.blocked;
   }
 
   /** True when publishing is possible now; false at once when known down; waits for a connect attempt in progress. */
   async ready(): Promise<boolean> {
-    if (this.state === 'up') return true;
+    if (this.state === 'up') return !this.blocked;
     // Only a fresh client's first attempt is waited for; a reconnect in progress is still "down".
     if (this.state === 'connecting' && this.attempt === 0 && !this.wasUp) {
       await this.attemptDone;
@@ -197,6 +211,8 @@ export class RabbitClient {
   async publish(p: RabbitPublish): Promise<void> {
     const model = this.model;
     if (this.state !== 'up' || !model) throw new RabbitUnavailableError('rabbitmq is not connected');
+    if (this.blocked) throw new RabbitUnavailableError('rabbitmq blocked publishing (resource alarm)');
+    if (this.pending.size >= MAX_IN_FLIGHT) throw new RabbitUnavailableError(`rabbitmq: ${MAX_IN_FLIGHT} publishes already wait for confirms`);
     await this.declare(model, p);
     const channel = this.channel;
     if (this.model !== model || !channel) throw new RabbitUnavailableError('rabbitmq connection changed during the publish');
