@@ -2,6 +2,8 @@
 # Installs what a bare machine lacks: Debian packages for the real services the
 # tests start (etcd, Redis, librdkafka for the Kafka test broker, PostgreSQL,
 # MariaDB) and the npm
+# tests start (etcd, Redis, librdkafka for the Kafka test broker, RabbitMQ,
+# Mosquitto, nats-server for the broker outputs) and the npm
 # packages. Idempotent and quiet when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,9 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v mariadbd >/dev/null 2>&1 || need+=(mariadb-server)
 [ -f /usr/share/activemq/bin/activemq.jar ] || need+=(activemq)
 command -v clickhouse-server >/dev/null 2>&1 || need+=(clickhouse-server clickhouse-client)
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
+command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
+command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -6,12 +6,17 @@
  * process behind each output. The same client calls without HTTP (BullMQ
  * Queue.add, cwm's batching kafkajs producer; CONNECTIONS in flight) show
  * how much of the time is the client and its broker rather than cwm.
+ * rabbitmq (own RabbitMQ node, publisher confirms) and mqtt (own Mosquitto,
+ * QoS 1) webhooks run in the same rounds, with their clients alone too.
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createKafkaProducer } from '../../src/connections/kafka.js';
+import { MqttPublisher } from '../../src/connections/mqtt.js';
 import { postgresqlConnection } from '../../src/connections/postgresql.js';
+import { RabbitClient } from '../../src/connections/rabbitmq.js';
+import { startMosquitto, startRabbitmq, type Broker } from '../../test/helpers/brokers.js';
 import { startKafkaMock, type KafkaMock } from '../../test/helpers/kafka.js';
 import { startRedis, type RedisServer } from '../../test/helpers/redis.js';
 import { startPostgres, type SqlServer } from '../../test/helpers/sql-servers.js';
@@ -39,6 +44,27 @@ async function opsPerSecond(op: (i: number) => Promise<unknown>, count: number):
 }
 
 /** Queue.add and producer.send as cwm calls them (same job options, same record shape), without HTTP or cwm. */
+/** cwm's RabbitMQ client (confirm channel, persistent, mandatory) and MQTT client (QoS 1) alone. */
+async function brokerClientFigures(ctx: BenchContext, rabbit: Broker, mosquitto: Broker): Promise<Figure[]> {
+  const count = ctx.smoke ? 500 : 20_000;
+  const body = Buffer.from(PAYLOAD);
+  const logger = pino({ level: 'warn' });
+  const amqp = new RabbitClient({ host: '127.0.0.1', port: rabbit.port, user: 'guest', pass: 'guest', vhost: '/', heartbeat: 10, tls: false }, logger, 5000);
+  const mqtt = new MqttPublisher({ host: '127.0.0.1', port: mosquitto.port, client_id: 'cwm-bench', unique_client_id: true, keepalive: 60, mqtt_version: '3.1.1', tls: false, tls_insecure: false }, logger, 5000);
+  try {
+    if (!(await amqp.ready()) || !(await mqtt.ready())) throw new Error('broker clients did not connect');
+    ctx.log(`client only: ${count} RabbitMQ confirmed publishes, ${count} MQTT QoS 1 publishes`);
+    const confirms = await opsPerSecond((i) => amqp.publish({ exchange: '', exchangeType: 'direct', routingKey: 'client-only', queue: 'client-only', body, messageId: `c-${i}`, contentType: 'application/json', headers: {} }), count);
+    const pubacks = await opsPerSecond(() => mqtt.publish('bench/client-only', body, 1, false), count);
+    return [
+      { measure: `cwm RabbitMQ publish with confirm alone, ${CONNECTIONS} in flight`, value: Math.round(confirms), unit: 'ops/s' },
+      { measure: `cwm MQTT QoS 1 publish (PUBACK) alone, ${CONNECTIONS} in flight`, value: Math.round(pubacks), unit: 'ops/s' },
+    ];
+  } finally {
+    await Promise.all([amqp.close(), mqtt.close()]);
+  }
+}
+
 async function clientOnlyFigures(ctx: BenchContext, redis: RedisServer, kafka: KafkaMock): Promise<Figure[]> {
   const count = ctx.smoke ? 500 : 20_000;
   const payload: unknown = JSON.parse(PAYLOAD);
@@ -77,23 +103,17 @@ async function postgresClientFigures(ctx: BenchContext, server: SqlServer): Prom
 
 export const outputsScenario: Scenario = {
   name: 'outputs',
-  description: `redis_queue, kafka, postgresql and http_webhook webhooks (real redis-server, librdkafka mock broker, own PostgreSQL with fsync on, the http_webhook target a second bare node:http process) vs the log webhook of the same process and bare node:http; wrk, ${CONNECTIONS} connections, ${Buffer.byteLength(PAYLOAD)}-byte JSON body, interleaved rounds, medians; plus the same client calls without HTTP`,
+  description: `redis_queue, kafka, rabbitmq, mqtt, postgresql and http_webhook webhooks (real redis-server, librdkafka mock broker, RabbitMQ, Mosquitto, own PostgreSQL with fsync on, the http_webhook target a second bare node:http process) vs the log webhook of the same process and bare node:http; wrk, ${CONNECTIONS} connections, ${Buffer.byteLength(PAYLOAD)}-byte JSON body, interleaved rounds, medians; plus the same client calls without HTTP`,
   async run(ctx) {
     const redis = await startRedis();
-    const kafka = await startKafkaMock([TOPIC]).catch(async (err: unknown) => {
-      await redis.destroy();
-      throw err;
-    });
-    const postgres = await startPostgres().catch(async (err: unknown) => {
-      await Promise.all([redis.destroy(), kafka.stop()]);
-      throw err;
-    });
-    // The http_webhook target: a second bare node:http process, so its CPU is measured apart from cwm's.
-    const sink = await startBare().catch(async (err: unknown) => {
-      await Promise.all([redis.destroy(), kafka.stop(), postgres.destroy()]);
-      throw err;
-    });
+    const started: { kafka?: KafkaMock; rabbit?: Broker; mosquitto?: Broker; postgres?: SqlServer; sink?: ServerProcess } = {};
     try {
+      const kafka = (started.kafka = await startKafkaMock([TOPIC]));
+      const rabbit = (started.rabbit = await startRabbitmq());
+      const mosquitto = (started.mosquitto = await startMosquitto());
+      const postgres = (started.postgres = await startPostgres());
+      // The http_webhook target: a second bare node:http process, so its CPU is measured apart from cwm's.
+      const sink = (started.sink = await startBare());
       const dir = configDir(
         ctx,
         'outputs',
@@ -101,42 +121,43 @@ export const outputsScenario: Scenario = {
           log: { module: 'log' },
           queue: { module: 'redis_queue', connection: 'r', 'module-config': { queue_name: 'bench', remove_on_complete: true } },
           kafka: { module: 'kafka', connection: 'k', 'module-config': { topic: TOPIC, key: '$.after' } },
+          rabbitmq: { module: 'rabbitmq', connection: 'a', queue_name: 'bench' },
+          mqtt: { module: 'mqtt', connection: 'm', topic: 'bench/events' },
           pg: { module: 'postgresql', connection: 'p', 'module-config': { table: 'bench' } },
           http: { module: 'http_webhook', 'module-config': { url: `${sink.baseUrl}/sink` } },
         },
-        { r: { type: 'redis', url: redis.url }, k: { type: 'kafka', bootstrap_servers: kafka.bootstraps }, p: { type: 'postgresql', host: '127.0.0.1', port: postgres.port, database: 'postgres', user: 'postgres' } },
+        {
+          r: { type: 'redis', url: redis.url },
+          k: { type: 'kafka', bootstrap_servers: kafka.bootstraps },
+          a: { type: 'rabbitmq', host: '127.0.0.1', port: rabbit.port, user: 'guest', pass: 'guest' },
+          m: { type: 'mqtt', host: '127.0.0.1', port: mosquitto.port },
+          p: { type: 'postgresql', host: '127.0.0.1', port: postgres.port, database: 'postgres', user: 'postgres' },
+        },
       );
       const startCwm = (): Promise<ServerProcess> => startCwmServer(ctx, 'outputs', { CONFIG_BACKEND: 'file', CONFIG_DIR: dir, OUTPUT_TIMEOUT_MS: '5000', ALLOW_LOCALHOST_FOR_TESTS: 'true' });
-      const http = await withServers([() => startBare(), startCwm], async ([bare, cwm]) => {
-        const server = cwm as ServerProcess;
-        const [b, log, queue, kafkaHook, pgHook, httpHook] = await compare(ctx, [
-          { label: 'bare node:http', server: bare as ServerProcess, paths: ['/webhook/bench'] },
+      const http = await withServers([() => startBare(), startCwm], async ([bare, server]) => {
+        const [b, log, queue, kafkaHook, rabbitHook, mqttHook, pgHook, httpHook] = await compare(ctx, [
+          { label: 'bare node:http', server: bare, paths: ['/webhook/bench'] },
           { label: 'cwm log webhook', server, paths: ['/webhook/log'] },
           { label: 'cwm redis_queue webhook', server, paths: ['/webhook/queue'], backing: [backing('redis-server', redis.pid)] },
           { label: 'cwm kafka webhook', server, paths: ['/webhook/kafka'], backing: [backing('kafka-mock', kafka.pid)] },
+          { label: 'cwm rabbitmq webhook', server, paths: ['/webhook/rabbitmq'], backing: [backing('rabbitmq (beam.smp)', rabbit.pid)] },
+          { label: 'cwm mqtt webhook', server, paths: ['/webhook/mqtt'], backing: [backing('mosquitto', mosquitto.pid)] },
           // The postmaster's own CPU only: the backends doing the INSERTs are its children.
           { label: 'cwm postgresql webhook', server, paths: ['/webhook/pg'] },
           { label: 'cwm http_webhook webhook', server, paths: ['/webhook/http'], backing: [{ label: 'target node:http', cpuSeconds: () => sink.cpuSeconds() }] },
         ]);
-        if (!b || !log || !queue || !kafkaHook || !pgHook || !httpHook) throw new Error('compare returned fewer results than targets');
+        if (!b || !log || !queue || !kafkaHook || !rabbitHook || !mqttHook || !pgHook || !httpHook) throw new Error('compare returned fewer results than targets');
         return [
-          ...loadFigures(b),
-          ...loadFigures(log),
-          ...loadFigures(queue),
-          ...loadFigures(kafkaHook),
-          ...loadFigures(pgHook),
-          ...loadFigures(httpHook),
-          ...ratioFigures(queue, log),
-          ...ratioFigures(httpHook, log),
-          ...ratioFigures(kafkaHook, log),
-          ...ratioFigures(pgHook, log),
+          ...[b, log, queue, kafkaHook, rabbitHook, mqttHook, pgHook, httpHook].flatMap((r) => loadFigures(r)),
+          ...[queue, kafkaHook, rabbitHook, mqttHook, pgHook, httpHook].flatMap((r) => ratioFigures(r, log)),
           ...ratioFigures(queue, b),
           ...ratioFigures(kafkaHook, b),
         ];
       });
-      return [...http, ...(await clientOnlyFigures(ctx, redis, kafka)), ...(await postgresClientFigures(ctx, postgres))];
+      return [...http, ...(await clientOnlyFigures(ctx, redis, kafka)), ...(await brokerClientFigures(ctx, rabbit, mosquitto)), ...(await postgresClientFigures(ctx, postgres))];
     } finally {
-      await Promise.all([redis.destroy(), kafka.stop(), postgres.destroy(), sink.stop()]);
+      await Promise.all([redis.destroy(), started.kafka?.stop(), started.rabbit?.destroy(), started.mosquitto?.destroy(), started.postgres?.destroy(), started.sink?.stop()]);
     }
   },
 };

@@ -4,6 +4,9 @@ import { clickhouseConnection } from './clickhouse.js';
 import { kafkaConnection } from './kafka.js';
 import { mysqlConnection } from './mysql.js';
 import { postgresqlConnection } from './postgresql.js';
+import { mqttConnection } from './mqtt.js';
+import { natsConnection } from './nats.js';
+import { rabbitmqConnection } from './rabbitmq.js';
 import { redisConnection } from './redis.js';
 import { s3Connection } from './s3.js';
 import type { ConnectionType } from './types.js';
@@ -16,6 +19,9 @@ export const CONNECTION_TYPES: readonly ConnectionType[] = [
   s3Connection,
   activemqConnection,
   clickhouseConnection,
+  rabbitmqConnection,
+  mqttConnection,
+  natsConnection,
 ];
 
 const byName: ReadonlyMap<string, ConnectionType> = new Map(CONNECTION_TYPES.flatMap((t) => [t.type, ...t.aliases].map((n) => [n, t] as const)));

@@ -27,4 +27,4 @@ export function sensitiveHeaders(): ReadonlySet<string> {
 export const SECRET_LOOKING_HEADER = /authorization|cookie|signature|secret|token|api[-_]?key|hmac|password/i;
 
 /** Keys censored one and two levels below a logged field (payloads, configs, errors). */
-export const SENSITIVE_KEYS: readonly string[] = ['secret', 'password', 'api_key', 'authorization', 'client_secret', 'token'];
+export const SENSITIVE_KEYS: readonly string[] = ['secret', 'password', 'pass', 'api_key', 'authorization', 'client_secret', 'token'];

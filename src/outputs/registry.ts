@@ -6,6 +6,9 @@ import { kafkaOutput } from './kafka.js';
 import { logOutput } from './log.js';
 import { mysqlOutput } from './mysql.js';
 import { postgresqlOutput } from './postgresql.js';
+import { mqttOutput } from './mqtt.js';
+import { natsOutput } from './nats.js';
+import { rabbitmqOutput } from './rabbitmq.js';
 import { redisPublishOutput } from './redis-publish.js';
 import { redisQueueOutput } from './redis-queue.js';
 import { redisStreamOutput } from './redis-stream.js';
@@ -33,6 +36,9 @@ export const OUTPUT_MODULES: readonly OutputModule[] = [
   clickhouseOutput,
   awsSqsOutput,
   gcpPubsubOutput,
+  rabbitmqOutput,
+  mqttOutput,
+  natsOutput,
 ];
 
 const byName: ReadonlyMap<string, OutputModule> = new Map(OUTPUT_MODULES.flatMap((m) => [m.name, ...m.aliases].map((n) => [n, m] as const)));
