@@ -15,7 +15,7 @@ import { createAdminApp } from './http/admin-app.js';
 import { createHttpServer } from './http/server.js';
 import { createWebhookHandler } from './http/webhook-handler.js';
 import { Metrics } from './observability/metrics.js';
-import { SettingsError, type Settings } from './settings.js';
+import { openFileLimit, SettingsError, type Settings } from './settings.js';
 
 export interface Cwm {
   readonly manager: ConfigManager;
@@ -74,14 +74,28 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     logger,
     metrics,
     accessLog: settings.accessLog,
+    logSummaryIntervalMs: settings.logSummaryIntervalMs,
   });
   const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceName: source.name, sourceState: () => source.state() }, metrics, logger);
-  const server: Server = createHttpServer(handler, admin, () => stopping !== undefined);
+  const http = createHttpServer(handler, admin, {
+    draining: () => stopping !== undefined,
+    maxConnections: settings.maxConnections,
+    maxPipelinedRequests: settings.maxPipelinedRequests,
+    maxQueuedResponseBytes: settings.maxQueuedResponseBytes,
+    connectionsCheckIntervalMs: settings.connectionsCheckIntervalMs,
+    headersTimeoutMs: settings.headersTimeoutMs,
+    logSummaryIntervalMs: settings.logSummaryIntervalMs,
+    logger,
+    metrics,
+  });
+  const server: Server = http.server;
 
   let resolveLoaded: () => void = () => undefined;
   const loaded = new Promise<void>((resolve) => (resolveLoaded = resolve));
 
   async function shutdown(): Promise<void> {
+    // Requests in flight now are answered with `Connection: close`, like every one after them.
+    http.beginDrain();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
@@ -96,6 +110,9 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     // Bound outputs first (they use the connections), then the clients themselves: flushes producers.
     await manager.closeAll();
     await connections.closeAll();
+    // Pending summaries of repeated warnings go out before the process ends.
+    http.close();
+    handler.close();
   }
 
   return {
@@ -113,7 +130,7 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
         server.listen(settings.port, settings.host, () => resolve());
       });
       const address = server.address() as AddressInfo;
-      logger.info({ port: address.port, host: settings.host, backend: source.name }, 'cwm listening');
+      logger.info({ port: address.port, host: settings.host, backend: source.name, max_connections: settings.maxConnections, open_file_limit: openFileLimit() ?? null }, 'cwm listening');
       source.start(manager).then(
         () => {
           ready = true;

@@ -5,6 +5,7 @@
  */
 
 import { isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { EXAMPLE_CONFIG_DIR } from './paths.js';
 
 export type ConfigBackend = 'file' | 'etcd';
@@ -46,6 +47,43 @@ export interface Settings {
   allowPrivateIpConnections: boolean;
   /** Absolute root under which save_to_disk writes (one subdirectory per namespace); unset = save_to_disk refused. */
   saveToDiskBaseDir?: string;
+  /** Open connections at most; default derived from the open-file limit (see defaultMaxConnections). */
+  maxConnections: number;
+  /** Unanswered requests per connection before reading from it stops. */
+  maxPipelinedRequests: number;
+  /** Answer bytes a client may leave unread on one connection before it is closed. */
+  maxQueuedResponseBytes: number;
+  /** How often header/request timeouts are checked (node's default is 30 s). */
+  connectionsCheckIntervalMs: number;
+  headersTimeoutMs: number;
+  /** Repeated warnings (delivery failures, refused connections) are summarised once per interval. */
+  logSummaryIntervalMs: number;
+}
+
+/** The soft RLIMIT_NOFILE, read from /proc (Linux); undefined elsewhere. */
+export function openFileLimit(limitsText?: string): number | undefined {
+  let text = limitsText;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(text);
+  if (!m) return undefined;
+  return m[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(m[1]);
+}
+
+/**
+ * Connections stay below the open-file limit with room for what else holds a
+ * descriptor (etcd, Redis, Kafka, log, config files): a tenth of the limit,
+ * at least 64, kept free; between 16 and 65 536. Unknown limit: 1024's answer.
+ */
+export function defaultMaxConnections(nofile: number | undefined): number {
+  const limit = nofile ?? 1024;
+  if (!Number.isFinite(limit)) return 65_536;
+  return Math.max(16, Math.min(65_536, limit - Math.max(64, Math.floor(limit / 10))));
 }
 
 export class SettingsError extends Error {}
@@ -151,5 +189,11 @@ export function loadSettings(env: Env = process.env): Settings {
     allowLocalhostForTests: boolVar(env, 'ALLOW_LOCALHOST_FOR_TESTS'),
     allowPrivateIpConnections: boolVar(env, 'ALLOW_PRIVATE_IP_CONNECTIONS'),
     saveToDiskBaseDir: absoluteDir(env, 'SAVE_TO_DISK_BASE_DIR'),
+    maxConnections: intVar(env, 'MAX_CONNECTIONS', defaultMaxConnections(openFileLimit()), 1),
+    maxPipelinedRequests: intVar(env, 'MAX_PIPELINED_REQUESTS', 16, 1),
+    maxQueuedResponseBytes: intVar(env, 'MAX_QUEUED_RESPONSE_BYTES', 1024 * 1024, 1024),
+    connectionsCheckIntervalMs: intVar(env, 'CONNECTIONS_CHECK_INTERVAL_MS', 1000, 100),
+    headersTimeoutMs: intVar(env, 'HEADERS_TIMEOUT_MS', 15_000, 1000),
+    logSummaryIntervalMs: intVar(env, 'LOG_SUMMARY_INTERVAL_MS', 10_000, 100),
   };
 }

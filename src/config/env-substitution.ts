@@ -8,6 +8,14 @@ const PLACEHOLDER = /\{\$([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}/g;
 
 export class SubstitutionError extends Error {}
 
+/**
+ * Top-level fields copied verbatim, placeholders and all. `json_schema` is
+ * quoted back to unauthenticated senders (422 details, error keywords) and is
+ * team-written: a `"required": ["{$CWM_OTHER_TEAMS_SECRET}"]` must stay that
+ * literal text, not become the secret.
+ */
+export const NOT_SUBSTITUTED: ReadonlySet<string> = new Set(['json_schema']);
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 function substituteString(value: string, allow: RegExp, env: Env, pointer: string): string {
@@ -30,8 +38,9 @@ export function substituteEnv(value: unknown, allow: RegExp, env: Env = process.
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
+      const copied = pointer === '' && NOT_SUBSTITUTED.has(k) ? v : substituteEnv(v, allow, env, `${pointer}/${k}`);
       // defineProperty keeps a "__proto__" key an own data property instead of a prototype swap.
-      Object.defineProperty(out, k, { value: substituteEnv(v, allow, env, `${pointer}/${k}`), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, k, { value: copied, enumerable: true, writable: true, configurable: true });
     }
     return out;
   }

@@ -1,11 +1,9 @@
 /** The delivery id: the sender's own (so retries share it) or a generated one. */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Senders' delivery id headers, checked in order; the first present wins. */
 export const DELIVERY_ID_HEADERS = ['x-github-delivery', 'webhook-id', 'svix-id', 'x-shopify-webhook-id', 'x-delivery-id'] as const;
-/** Last resort: often set per hop by proxies, so a sender's own id (header or body) wins over it. */
-const REQUEST_ID_HEADER = 'x-request-id';
 
 const SAFE_ID = /^[\x21-\x7e]{1,200}$/;
 
@@ -46,8 +44,21 @@ function sourceFor(headers: readonly string[], bodyId: boolean): DeliveryIdSourc
       const v = safe((payload as { id?: unknown }).id);
       if (v) return v;
     }
-    return safe(h[REQUEST_ID_HEADER]);
+    return undefined;
   };
+}
+
+/**
+ * A caller's X-Request-Id is for tracing: proxies and clients reuse it across
+ * different messages, so alone it never names a delivery. Combined with a
+ * digest of the body it does: a retry of the same request (same id, same
+ * bytes) gets the same delivery id — the same BullMQ jobId, the same dedupe
+ * key — and a different body under the same X-Request-Id gets another one.
+ */
+export function requestDeliveryId(requestId: string, body: Buffer): string {
+  const digest = createHash('sha256').update(requestId).update('\u0000').update(body).digest('hex');
+  const prefix = requestId.length <= 160 ? requestId : requestId.slice(0, 160);
+  return `${prefix}.${digest.slice(0, 32)}`;
 }
 
 export function newDeliveryId(): string {

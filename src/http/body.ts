@@ -52,20 +52,48 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** After an early rejection, at most this much of the rest of the body is read (and dropped) before the socket closes. */
+export const DRAIN_LIMIT_BYTES = 64 * 1024;
+/** ... and for at most this long. */
+export const DRAIN_LIMIT_MS = 1000;
+
+interface CountsBytes {
+  inc(n: number): void;
+}
+
+const draining = new WeakSet<IncomingMessage>();
+
 /**
- * Lingering close after refusing a body: the answer is sent, then FIN, while
- * whatever the client still sends is read and dropped for a short grace
- * period. Node would otherwise destroy the socket right after the answer, and
- * a socket closed with unread data sends a reset that makes the client lose
- * the 413 it was about to read.
+ * Lingering close after answering a request whose body was not read (401,
+ * 403, 404, 413, 415, ...): the answer is sent, then FIN, while whatever the
+ * client still sends is read and dropped — at most DRAIN_LIMIT_BYTES or
+ * DRAIN_LIMIT_MS, then the socket is destroyed. Node would otherwise either
+ * read and discard an endless upload forever (keep-alive) or destroy the
+ * socket right after the answer, and a socket closed with unread data sends a
+ * reset that makes the client lose the answer it was about to read.
  */
-export function discardRest(req: IncomingMessage, graceMs = 2000): void {
+export function drainRejected(req: IncomingMessage, discarded?: CountsBytes): void {
+  if (req.complete || draining.has(req)) return;
+  draining.add(req);
   const socket = req.socket;
+  if (socket.destroyed) return;
   socket.destroySoon = () => {
     socket.end();
   };
+  let read = 0;
+  const onData = (chunk: Buffer): void => {
+    read += chunk.length;
+    discarded?.inc(chunk.length);
+    if (read > DRAIN_LIMIT_BYTES) socket.destroy();
+  };
+  req.on('data', onData);
   req.resume();
-  const timer = setTimeout(() => socket.destroy(), graceMs);
+  const timer = setTimeout(() => socket.destroy(), DRAIN_LIMIT_MS);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
+}
+
+/** Marks an answer given before the body was read: it says `Connection: close`, and the rest of the body is drained (bounded). */
+export function closeAfterAnswer(req: IncomingMessage, res: { setHeader(name: string, value: string): unknown; readonly headersSent: boolean }): void {
+  if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
 }

@@ -37,6 +37,18 @@ export function nestingExceeds(text: string, limit: number): boolean {
   return false;
 }
 
+/**
+ * A number literal can overflow a double (to ±Infinity, which JSON.stringify
+ * then hands outputs as `null`) only with a three-digit exponent or a hundred
+ * digits in a row. Bodies without either skip the checking reviver.
+ */
+const MAY_OVERFLOW = /\d[eE][+]?\d{3}|\d{100}/;
+
+function refuseInfinity(_key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new PayloadError('a JSON number is out of range (overflows to infinity)');
+  return value;
+}
+
 export function decodeJson(body: Buffer, maxDepth: number): unknown {
   let text: string;
   try {
@@ -46,8 +58,9 @@ export function decodeJson(body: Buffer, maxDepth: number): unknown {
   }
   if (nestingExceeds(text, maxDepth)) throw new PayloadError(`JSON nesting exceeds ${maxDepth} levels`);
   try {
-    return JSON.parse(text);
-  } catch {
+    return MAY_OVERFLOW.test(text) ? JSON.parse(text, refuseInfinity) : JSON.parse(text);
+  } catch (err) {
+    if (err instanceof PayloadError) throw err;
     throw new PayloadError('body is not valid JSON');
   }
 }

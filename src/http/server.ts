@@ -1,38 +1,213 @@
-/** One node:http server: webhook routes go to the lean handler, everything else to the express admin app. */
+/**
+ * One node:http server: webhook routes go to the lean handler, everything
+ * else to the express admin app. It also owns what protects the process from
+ * hostile clients at the connection level:
+ *
+ * - MAX_CONNECTIONS (default derived from the open-file limit): beyond it the
+ *   oldest connection without a request in progress (a slow-header client, an
+ *   idle keep-alive) is closed to make room, so a new connection — a probe,
+ *   a sender — always gets in; only when every slot has a request in progress
+ *   is the new one refused. Both are counted and logged (rate-limited).
+ * - Timeouts (headers, request, keep-alive) are checked every
+ *   CONNECTIONS_CHECK_INTERVAL_MS instead of node's 30 s.
+ * - Pipelining: at MAX_PIPELINED_REQUESTS unanswered requests on one socket,
+ *   reading stops until answers are written; requests parsed beyond twice
+ *   that (from data already read) get 503 unprocessed, and a client that
+ *   leaves more than MAX_QUEUED_RESPONSE_BYTES of answers unread is cut off.
+ * - A request answered before its body was read is drained for at most
+ *   64 KiB or 1 s, then the socket closes (see body.ts).
+ * - `Expect: 100-continue` is answered by the webhook handler only after the
+ *   header checks passed (node's automatic 100 would invite the body first).
+ */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
+import type { Logger } from 'pino';
+import type { Metrics } from '../observability/metrics.js';
+import { ThrottledLog } from '../observability/log-throttle.js';
+import { drainRejected } from './body.js';
 
-/**
- * `draining()` turns true on shutdown: every answer from then on carries
- * `Connection: close`, so keep-alive clients move to another instance and
- * the server can finish once the in-flight requests are answered.
- */
-export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResponse) => void, admin: Express, draining: () => boolean = () => false): Server {
-  // Host is not used for routing; without this option node answers a Host-less request with an empty, non-JSON 400.
-  const server = createServer({ requireHostHeader: false }, (req, res) => {
+export interface HttpServerOptions {
+  /** Turns true on shutdown: every answer from then on carries `Connection: close`. */
+  readonly draining?: () => boolean;
+  readonly maxConnections: number;
+  readonly maxPipelinedRequests: number;
+  readonly maxQueuedResponseBytes: number;
+  readonly connectionsCheckIntervalMs: number;
+  readonly headersTimeoutMs: number;
+  readonly logSummaryIntervalMs: number;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+export interface HttpServer {
+  readonly server: Server;
+  /** Shutdown: every in-flight request whose answer is not written yet will say `Connection: close`. */
+  beginDrain(): void;
+  close(): void;
+}
+
+/** The parts of node's HTTP socket its own backpressure uses (lib/_http_server.js); ours cooperates with them. */
+type HttpSocket = Socket & { _paused?: boolean; parser?: { pause(): void; resume(): void } | null };
+
+interface Conn {
+  outstanding: number;
+  paused: boolean;
+  /** A parse error arrived while earlier requests were still being answered: sent after them. */
+  deferredError: string | undefined;
+  errored: boolean;
+  /** The latest request on the connection: when a parse error hits its body, the error answer is its own. */
+  last: IncomingMessage | undefined;
+}
+
+/** Requests on the connection still waiting for their answer, not counting one whose body the parser just refused. */
+function answersPending(conn: Conn): number {
+  return conn.outstanding - (conn.last !== undefined && !conn.last.complete ? 1 : 0);
+}
+
+export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResponse) => void, admin: Express, options: HttpServerOptions): HttpServer {
+  const { metrics, logger } = options;
+  const draining = options.draining ?? (() => false);
+  const conns = new WeakMap<Socket, Conn>();
+  /** Connections with no request in progress, oldest first (a Set keeps insertion order). */
+  const idle = new Set<Socket>();
+  const inFlight = new Set<ServerResponse>();
+  let open = 0;
+  const refusals = new ThrottledLog(logger, { event: 'connection_refused', intervalMs: options.logSummaryIntervalMs, suppressed: metrics.suppressedLogLines });
+  const pressure = new ThrottledLog(logger, { event: 'backpressure', intervalMs: options.logSummaryIntervalMs, suppressed: metrics.suppressedLogLines });
+
+  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    const socket = req.socket as HttpSocket;
+    const conn = conns.get(socket);
+    if (conn) {
+      conn.outstanding++;
+      conn.last = req;
+      idle.delete(socket);
+    }
+    inFlight.add(res);
+    res.once('finish', () => {
+      if (!req.complete) drainRejected(req, metrics.discardedBodyBytes);
+      if (socket.writableLength > options.maxQueuedResponseBytes) {
+        metrics.backpressure.inc({ action: 'destroyed' });
+        pressure.warn('destroyed', { queued_bytes: socket.writableLength, limit: options.maxQueuedResponseBytes }, 'client leaves its answers unread; connection closed');
+        socket.destroy();
+      }
+    });
+    res.once('close', () => {
+      inFlight.delete(res);
+      if (!conn) return;
+      conn.outstanding--;
+      if (socket.destroyed) return;
+      if (conn.deferredError !== undefined) {
+        if (answersPending(conn) <= 0) {
+          socket.end(conn.deferredError);
+          conn.deferredError = undefined;
+        }
+        return;
+      }
+      if (conn.outstanding === 0) idle.add(socket);
+      if (conn.paused && conn.outstanding < options.maxPipelinedRequests && !socket.writableNeedDrain) {
+        conn.paused = false;
+        socket._paused = false;
+        socket.parser?.resume();
+        socket.resume();
+      }
+    });
     if (draining()) res.setHeader('connection', 'close');
+    if (conn && conn.outstanding > options.maxPipelinedRequests) {
+      if (conn.outstanding > 2 * options.maxPipelinedRequests) {
+        metrics.backpressure.inc({ action: 'refused' });
+        const body = JSON.stringify({ status: 'error', error: 'too many pipelined requests unanswered on this connection' });
+        res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '5', connection: 'close' });
+        res.end(body);
+        return;
+      }
+      if (!conn.paused) {
+        // What node does itself when the socket's write buffer is full: stop reading, and after the
+        // current chunk is parsed, pause the parser too. Undone above once answers catch up.
+        conn.paused = true;
+        socket._paused = true;
+        socket.pause();
+        metrics.backpressure.inc({ action: 'paused' });
+      }
+    }
     if (req.url !== undefined && req.url.startsWith('/webhook/')) webhook(req, res);
-    else admin(req, res);
-  });
+    else {
+      // The admin routes never read a body: one still on its way is drained (bounded) after the answer.
+      if (!req.complete) res.setHeader('connection', 'close');
+      admin(req, res);
+    }
+  };
+
+  // Host is not used for routing; without this option node answers a Host-less request with an empty, non-JSON 400.
+  const server = createServer({ requireHostHeader: false, connectionsCheckingInterval: options.connectionsCheckIntervalMs }, dispatch);
+  // With a listener node sends no automatic 100 Continue: the webhook handler sends it once the header checks passed.
+  server.on('checkContinue', dispatch);
   // Hostile clients must not hold sockets forever; senders are machines that finish quickly.
-  server.headersTimeout = 15_000;
+  server.headersTimeout = options.headersTimeoutMs;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
-  server.on('clientError', answerClientError);
-  return server;
+
+  server.on('connection', (socket: Socket) => {
+    open++;
+    metrics.connectionsOpen.set(open);
+    socket.once('close', () => {
+      open--;
+      idle.delete(socket);
+      metrics.connectionsOpen.set(open);
+    });
+    if (open > options.maxConnections) {
+      const oldest = idle.values().next();
+      if (oldest.done === true) {
+        metrics.connectionsRefused.inc({ reason: 'at_capacity' });
+        refusals.warn('at_capacity', { reason: 'at_capacity', max_connections: options.maxConnections }, 'connection refused: MAX_CONNECTIONS reached and every connection has a request in progress');
+        socket.destroy();
+        return;
+      }
+      idle.delete(oldest.value);
+      oldest.value.destroy();
+      metrics.connectionsRefused.inc({ reason: 'evicted_idle' });
+      refusals.warn('evicted_idle', { reason: 'evicted_idle', max_connections: options.maxConnections }, 'MAX_CONNECTIONS reached: closed the oldest connection without a request in progress to make room');
+    }
+    conns.set(socket, { outstanding: 0, paused: false, deferredError: undefined, errored: false, last: undefined });
+    idle.add(socket);
+  });
+
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, conns.get(socket as Socket)));
+
+  return {
+    server,
+    beginDrain(): void {
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    },
+    close(): void {
+      refusals.close();
+      pressure.close();
+    },
+  };
 }
 
 /**
  * Requests node's parser refuses (oversized headers, broken framing) still get
- * a JSON answer, like every other error, and the socket is closed.
+ * a JSON answer, like every other error, and the socket is closed. When valid
+ * requests before the broken one on the same connection are still being
+ * answered, the error answer waits for them: it must not be read as theirs.
  */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, conn: Conn | undefined): void {
+  if (conn?.errored) return;
+  if (conn) conn.errored = true;
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
   const body = JSON.stringify({ status: 'error', error: status === 431 ? 'request headers too large' : status === 408 ? 'request timed out' : 'malformed HTTP request' });
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const answer = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  if (conn && answersPending(conn) > 0) {
+    conn.deferredError = answer;
+    socket.pause();
+    return;
+  }
+  socket.end(answer);
 }

@@ -10,14 +10,16 @@ import type { DedupeClaim, Rejection, RequestCheck, RequestView } from '../auth/
 import type { CompiledWebhook } from '../config/compile.js';
 import { isValidName } from '../config/keys.js';
 import { deliver, DeliveryError } from '../delivery/deliver.js';
+import { isSafeId, requestDeliveryId } from '../delivery/delivery-id.js';
 import { DeliveryTimeouts, type Deadline } from '../delivery/timeouts.js';
 import type { Delivery } from '../delivery/types.js';
 import { RETRY_AFTER_SECONDS } from '../errors.js';
 import { sensitiveHeaders } from '../observability/sensitive.js';
 import type { Metrics } from '../observability/metrics.js';
-import { BodyTooLargeError, declaredLengthExceeds, discardRest, readBody } from './body.js';
+import { BodyTooLargeError, declaredLengthExceeds, readBody } from './body.js';
 import { decodeJson, isJsonContentType, PayloadError } from './json-payload.js';
-import { assignRequestId, pathOnly } from './request-id.js';
+import { ThrottledLog } from '../observability/log-throttle.js';
+import { assignRequestId, pathOnly, REQUEST_ID_HEADER } from './request-id.js';
 import { sendError, sendJson } from './respond.js';
 
 export interface WebhookLookup {
@@ -36,7 +38,14 @@ export interface WebhookHandlerOptions {
   readonly metrics: Metrics;
   /** One info line per request (request id, route, status, duration); off by default to keep the hot path lean. */
   readonly accessLog?: boolean;
+  /** Repeated delivery failures (same webhook, module and reason) are logged once, then as one summary per interval. Default 10 s. */
+  readonly logSummaryIntervalMs?: number;
 }
+
+export type WebhookHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  /** Logs the pending failure summaries and stops their timer. */
+  close(): void;
+};
 
 const EMPTY = Buffer.alloc(0);
 const RETRY_AFTER = { 'retry-after': String(RETRY_AFTER_SECONDS) };
@@ -66,6 +75,11 @@ export function matchRoute(path: string, defaultNamespace: string): Route {
   if (slash === -1) return { namespace: defaultNamespace, id: rest };
   if (rest.indexOf('/', slash + 1) !== -1) return 'not-found';
   return { namespace: rest.slice(0, slash), id: rest.slice(slash + 1) };
+}
+
+function expectsContinue(req: IncomingMessage): boolean {
+  const expect = req.headers.expect;
+  return expect !== undefined && expect.toLowerCase() === '100-continue';
 }
 
 function forwardedHeaders(req: IncomingMessage, credentials: ReadonlySet<string>): Record<string, string> {
@@ -147,9 +161,10 @@ async function runChecks(checks: readonly RequestCheck[], view: RequestView, dea
   return null;
 }
 
-export function createWebhookHandler(options: WebhookHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
   const { config, metrics, logger } = options;
   const timeouts = new DeliveryTimeouts(options.outputTimeoutMs);
+  const failures = new ThrottledLog(logger, { event: 'delivery_failed', intervalMs: options.logSummaryIntervalMs ?? 10_000, suppressed: metrics.suppressedLogLines });
 
   const unmatched = metrics.seriesFor(UNMATCHED.namespace, UNMATCHED.id);
   const finish = (req: IncomingMessage, res: ServerResponse, label: Label, requestId: string, started: number): void => {
@@ -178,10 +193,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (req: Inco
 
   async function handleWebhook(req: IncomingMessage, res: ServerResponse, hook: CompiledWebhook, url: string, q: number, requestId: string): Promise<void> {
     const { namespace, id } = hook;
-    if (declaredLengthExceeds(req, hook.maxBodyBytes)) {
-      discardRest(req);
-      return sendError(res, 413, `body exceeds ${hook.maxBodyBytes} bytes`, { connection: 'close' });
-    }
+    if (declaredLengthExceeds(req, hook.maxBodyBytes)) return sendError(res, 413, `body exceeds ${hook.maxBodyBytes} bytes`, { connection: 'close' });
     const contentType = req.headers['content-type'] ?? '';
     if (hook.dataType === 'json' && !isJsonContentType(contentType)) return sendError(res, 415, 'content type must be application/json');
 
@@ -199,13 +211,12 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (req: Inco
         if (rejected) return sendError(res, rejected.status, rejected.error, rejected.headers);
       }
 
+      // Only now, with every header check passed, is the sender invited to send its body.
+      if (expectsContinue(req)) res.writeContinue();
       try {
         body = await readBody(req, hook.maxBodyBytes);
       } catch (err) {
-        if (err instanceof BodyTooLargeError) {
-          discardRest(req);
-          return sendError(res, 413, err.message, { connection: 'close' });
-        }
+        if (err instanceof BodyTooLargeError) return sendError(res, 413, err.message, { connection: 'close' });
         return; // the client went away; nothing to answer
       }
       if (view && deadline && hook.bodyChecks.length > 0) {
@@ -236,7 +247,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (req: Inco
       deadline?.release(onCheckTimeout);
     }
 
-    const senderId = hook.deliveryId(req.headers, payload);
+    // The sender's idempotency key, else the caller's X-Request-Id bound to this very body, else the generated request id.
+    const senderId = hook.deliveryId(req.headers, payload) ?? (isSafeId(req.headers[REQUEST_ID_HEADER]) ? requestDeliveryId(requestId, body) : undefined);
     const delivery: Delivery = {
       id: senderId ?? requestId,
       requestId,
@@ -262,14 +274,15 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (req: Inco
       if (claim?.kind === 'new') await claim.release();
       const module = err instanceof DeliveryError ? err.module : 'unknown';
       metrics.outputErrors.inc({ module });
-      logger.warn({ namespace, webhook_id: id, delivery_id: delivery.id, request_id: requestId, module, reason: (err as Error).message, cause: (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : undefined }, 'delivery failed; answered 503');
+      const reason = err instanceof DeliveryError ? err.reason : 'failed';
+      failures.warn(`${namespace}\u0000${id}\u0000${module}\u0000${reason}`, { namespace, webhook_id: id, delivery_id: delivery.id, request_id: requestId, module, reason: (err as Error).message, cause: (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : undefined }, 'delivery failed; answered 503');
       return sendError(res, 503, 'output unavailable; retry later', RETRY_AFTER);
     }
     if (claim?.kind === 'new') await claim.commit();
     sendJson(res, 200, { status: 'accepted', delivery_id: delivery.id });
   }
 
-  return (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     metrics.inFlight.inc();
     const requestId = assignRequestId(req, res);
@@ -282,4 +295,5 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (req: Inco
       },
     );
   };
+  return Object.assign(handler, { close: () => failures.close() });
 }

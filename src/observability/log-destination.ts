@@ -58,6 +58,21 @@ function reportOnStderr(err: Error): void {
   }
 }
 
+/**
+ * DEL and the C1 controls (U+007F–U+009F: header bytes 0x80–0x9F decoded as
+ * latin1) are valid in JSON strings, so JSON.stringify leaves them raw, and a
+ * terminal or log viewer acts on them. A pino line is JSON whose strings are
+ * the only place they can occur: escaping them as \u00XX keeps the line's
+ * meaning and makes it plain ASCII-safe text.
+ */
+const CONTROLS = /[\u007f-\u009f]/g;
+
+export function escapeControls(line: string): string {
+  CONTROLS.lastIndex = 0;
+  if (!CONTROLS.test(line)) return line;
+  return line.replace(CONTROLS, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+}
+
 export class BatchedDestination implements DestinationStream {
   private readonly writeFn: WriteFn;
   private readonly maxQueuedChars: number;
@@ -89,7 +104,8 @@ export class BatchedDestination implements DestinationStream {
     this.onError = options.onError ?? reportOnStderr;
   }
 
-  write(line: string): void {
+  write(text: string): void {
+    const line = escapeControls(text);
     if (this.pendingBytes !== undefined && this.queuedChars + line.length > this.maxQueuedChars) {
       this.lastDropped = new Error(`log destination full: stdout has not been read while ${this.queuedChars} characters waited`);
       return;

@@ -59,6 +59,12 @@ export class Metrics {
   // Sampled at scrape time from the source itself, so these gauges cannot go stale.
   readonly sourceConnected: Gauge = new Gauge({ name: 'cwm_config_source_connected', help: '1 while the config source (etcd) is connected', registers: [this.registry], collect: (): void => this.sourceConnected.set(this.connectedProbe() ? 1 : 0) });
   readonly watchReconnects = new Counter({ name: 'cwm_etcd_watch_reconnects_total', help: 'etcd watch re-establishments', registers: [this.registry] });
+  readonly connectionsOpen = new Gauge({ name: 'cwm_http_connections_open', help: 'HTTP connections open right now', registers: [this.registry] });
+  readonly connectionsRefused = new Counter({ name: 'cwm_http_connections_refused_total', help: 'Connections closed at MAX_CONNECTIONS: evicted_idle (oldest connection without a request in progress, to make room) or at_capacity (every slot busy)', labelNames: ['reason'], registers: [this.registry] });
+  readonly backpressure = new Counter({ name: 'cwm_http_backpressure_total', help: 'Backpressure on one socket: paused (reading stopped at MAX_PIPELINED_REQUESTS), refused (pipelined request answered 503 unprocessed), destroyed (client left MAX_QUEUED_RESPONSE_BYTES unread)', labelNames: ['action'], registers: [this.registry] });
+  readonly discardedBodyBytes = new Counter({ name: 'cwm_http_discarded_body_bytes_total', help: 'Body bytes read and dropped after an early rejection, before the socket closed', registers: [this.registry] });
+  readonly ignoredKeys = new Counter({ name: 'cwm_config_ignored_keys', help: 'Keys under the config prefix that do not fit the layout and were ignored', registers: [this.registry] });
+  readonly suppressedLogLines = new Counter({ name: 'cwm_log_lines_suppressed_total', help: 'Repeated warning lines folded into a periodic summary, by event', labelNames: ['event'], registers: [this.registry] });
   readonly ready: Gauge = new Gauge({ name: 'cwm_ready', help: '1 once the initial configuration is loaded', registers: [this.registry], collect: (): void => this.ready.set(this.readyProbe() ? 1 : 0) });
 
   constructor(options: MetricsOptions = {}) {

@@ -85,7 +85,12 @@ test('X-Request-Id is honoured or generated on webhook and admin routes, and log
   const given = await cwm.post('/webhook/m/hook1', { a: 1 }, { 'x-request-id': 'req-abc-123' });
   assert.equal(given.headers.get('x-request-id'), 'req-abc-123');
   const body = (await given.json()) as { delivery_id: string };
-  assert.equal(body.delivery_id, 'req-abc-123', 'without a sender delivery id, the request id is the delivery id');
+  // Without a sender delivery id, the X-Request-Id bound to this body is the delivery id: a retry keeps it, another body gets another.
+  assert.match(body.delivery_id, /^req-abc-123\.[0-9a-f]{32}$/);
+  const again = (await (await cwm.post('/webhook/m/hook1', { a: 1 }, { 'x-request-id': 'req-abc-123' })).json()) as { delivery_id: string };
+  assert.equal(again.delivery_id, body.delivery_id);
+  const other = (await (await cwm.post('/webhook/m/hook1', { a: 2 }, { 'x-request-id': 'req-abc-123' })).json()) as { delivery_id: string };
+  assert.notEqual(other.delivery_id, body.delivery_id);
   await waitFor(() => cwm.logs.some((l) => l.msg === 'webhook received' && l.request_id === 'req-abc-123'), 3000, 'delivery line with request_id');
   await waitFor(() => cwm.logs.some((l) => l.msg === 'request' && l.request_id === 'req-abc-123' && l.status === 200), 3000, 'access line with request_id');
   // The access line carries the path only: query_auth keys travel in the query string.

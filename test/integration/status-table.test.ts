@@ -123,9 +123,9 @@ test('403: client address not allowed', async () => {
 
 test('422: schema failed, JSON pointers, no payload echo', async () => {
   const body = await expectError(await cwm.post('/webhook/schema', { order_id: 'sk_live_do_not_echo_me' }), 422);
-  assert.deepEqual(body.details, ['/order_id must be integer']);
+  assert.deepEqual(body.details, ['/order_id fails type']);
   assert.ok(!JSON.stringify(body).includes('sk_live_do_not_echo_me'));
-  assert.deepEqual((await expectError(await cwm.post('/webhook/schema', {}), 422)).details, ['/ must have required property \'order_id\'']);
+  assert.deepEqual((await expectError(await cwm.post('/webhook/schema', {}), 422)).details, ['/ fails required']);
   assert.equal((await cwm.post('/webhook/schema', { order_id: 7 })).status, 200);
 });
 

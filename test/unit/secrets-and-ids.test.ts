@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { substituteEnv, SubstitutionError } from '../../src/config/env-substitution.js';
-import { deliveryIdSource } from '../../src/delivery/delivery-id.js';
+import { deliveryIdSource, isSafeId, requestDeliveryId } from '../../src/delivery/delivery-id.js';
 import { compilePayloadSchema, formatErrors } from '../../src/config/validation.js';
 
 const allow = /^CWM_/;
@@ -30,7 +30,7 @@ test('delivery id: configured header first, vendor headers, Stripe body id befor
   const plain = deliveryIdSource();
   assert.equal(plain({ 'x-github-delivery': 'gh-1', 'x-request-id': 'r' }, {}), 'gh-1');
   assert.equal(plain({ 'webhook-id': 'msg_1' }, {}), 'msg_1');
-  assert.equal(plain({ 'x-request-id': 'r' }, { id: 'evt_1' }), 'r', 'body id only for stripe');
+  assert.equal(plain({ 'x-request-id': 'r' }, { id: 'evt_1' }), undefined, 'body id only for stripe; X-Request-Id alone is never a delivery id');
   assert.equal(plain({}, {}), undefined);
   assert.equal(plain({ 'x-github-delivery': 'has space' }, {}), undefined);
   assert.equal(plain({ 'x-github-delivery': 'x'.repeat(201) }, {}), undefined);
@@ -40,6 +40,14 @@ test('delivery id: configured header first, vendor headers, Stripe body id befor
   assert.equal(stripe({}, Buffer.from('{"id":"x"}')), undefined);
   const custom = deliveryIdSource({ header: 'X-Event-Id' });
   assert.equal(custom({ 'x-event-id': 'e1', 'x-github-delivery': 'gh' }, {}), 'e1');
+});
+
+test('X-Request-Id names a delivery only together with its body', () => {
+  const a = requestDeliveryId('r-1', Buffer.from('{"a":1}'));
+  assert.equal(a, requestDeliveryId('r-1', Buffer.from('{"a":1}')), 'a retry of the same request keeps its id');
+  assert.notEqual(a, requestDeliveryId('r-1', Buffer.from('{"a":2}')), 'another body under the same X-Request-Id is another delivery');
+  assert.notEqual(a, requestDeliveryId('r-2', Buffer.from('{"a":1}')));
+  assert.ok(isSafeId(requestDeliveryId('x'.repeat(200), Buffer.alloc(0))), 'stays a safe id for the longest X-Request-Id');
 });
 
 test('422 details are JSON pointers and rules, never payload values', () => {
@@ -72,5 +80,5 @@ test('422 details stay short even for a hostile key name', () => {
   const lines = formatErrors(validate.errors);
   assert.ok(lines.join('').length < 400, String(lines.join('').length));
   assert.equal(validate({ a: { b: 1 } }), false);
-  assert.deepEqual(formatErrors(validate.errors), ['/a/b must be string']);
+  assert.deepEqual(formatErrors(validate.errors), ['/a/b fails type']);
 });

@@ -143,12 +143,26 @@ export class EtcdConfigProvider implements ConfigProvider {
     return { entries, revision: snapshot.revision, keys: snapshot.kvs.length, pages: snapshot.pages };
   }
 
+  /** Keys outside the layout seen so far (bounded): each is counted and logged at info once, repeats only at debug. */
+  private readonly ignoredKeys = new Set<string>();
+
+  private reportIgnored(source: string): void {
+    if (this.ignoredKeys.has(source) || this.ignoredKeys.size >= 10_000) {
+      this.log.debug({ key: source }, 'key outside the cwm layout ignored');
+      return;
+    }
+    this.ignoredKeys.add(source);
+    this.options.metrics.ignoredKeys.inc();
+    // JSON.stringify escapes control characters a key may carry; clipped so a huge key cannot make a huge line.
+    this.log.info({ key: source.length > 512 ? `${source.slice(0, 512)}…` : source }, 'key under the prefix does not fit the cwm layout (<prefix><namespace>/webhooks/<id> or <prefix>global/connections/<name>); ignored');
+  }
+
   /** A key in the cwm layout becomes an entry; anything else under the prefix is not ours. */
   private toEntry(kv: { key: Buffer; value: Buffer; mod_revision: string }): RawEntry | undefined {
     const source = kv.key.toString();
     const key = parseKey(this.options.settings.prefix, source);
     if (key === null) {
-      this.log.debug({ key: source }, 'key outside the cwm layout ignored');
+      this.reportIgnored(source);
       return undefined;
     }
     return { key, value: kv.value.toString(), source, revision: Number(kv.mod_revision), history: this.history };
