@@ -15,6 +15,7 @@ import { createAdminApp } from './http/admin-app.js';
 import { createHttpServer } from './http/server.js';
 import { createWebhookHandler } from './http/webhook-handler.js';
 import { Metrics } from './observability/metrics.js';
+import { Spool } from './delivery/spool.js';
 import { SettingsError, type Settings } from './settings.js';
 
 export interface Cwm {
@@ -63,6 +64,18 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
       return ready;
     },
   };
+  const spool = new Spool({
+    logger: logger.child({ component: 'spool' }),
+    metrics,
+    connections,
+    lookup: (ns, id) => manager.lookup(ns, id),
+    webhooks: () => manager.all(),
+    defaultConnection: settings.spoolConnection,
+    concurrency: settings.spoolConcurrency,
+    lockMs: settings.spoolLockMs,
+    outputTimeoutMs: settings.outputTimeoutMs,
+    maxJsonDepth: settings.maxJsonDepth,
+  });
   const handler = createWebhookHandler({
     config: lookup,
     defaultNamespace: settings.defaultNamespace,
@@ -72,6 +85,7 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     logger,
     metrics,
     accessLog: settings.accessLog,
+    spool,
   });
   const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceState: () => source.state() }, metrics, logger);
   const server: Server = createHttpServer(handler, admin, () => stopping !== undefined);
@@ -90,6 +104,8 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
       logger.warn({ timeout_ms: settings.shutdownTimeoutMs }, 'in-flight requests still open at the shutdown deadline; closing their connections');
       server.closeAllConnections();
     }
+    // Attempts in progress finish (worker.close()) while outputs and connections are still open.
+    await spool.close();
     await source.stop();
     // Bound outputs first (they use the connections), then the clients themselves: flushes producers.
     await manager.closeAll();
@@ -110,6 +126,7 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
       source.start(manager).then(
         () => {
           ready = true;
+          spool.start();
           resolveLoaded();
           logger.info({ webhooks: manager.size }, 'initial configuration loaded; ready');
         },

@@ -39,6 +39,12 @@ export interface Settings {
   shutdownTimeoutMs: number;
   metricsPerWebhook: boolean;
   accessLog: boolean;
+  /** Redis connection (by name) of the durable spool for webhooks with `retry.enabled`. */
+  spoolConnection?: string;
+  /** Spooled deliveries one instance attempts at once. */
+  spoolConcurrency: number;
+  /** BullMQ lock of an attempt; a crashed instance's attempts are taken over within about this long. */
+  spoolLockMs: number;
 }
 
 export class SettingsError extends Error {}
@@ -126,5 +132,8 @@ export function loadSettings(env: Env = process.env): Settings {
     shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0),
     metricsPerWebhook: boolVar(env, 'METRICS_PER_WEBHOOK'),
     accessLog: boolVar(env, 'ACCESS_LOG'),
+    spoolConnection: optional(env, 'SPOOL_CONNECTION'),
+    spoolConcurrency: intVar(env, 'SPOOL_CONCURRENCY', 16, 1),
+    spoolLockMs: intVar(env, 'SPOOL_LOCK_MS', 30000, 1000),
   };
 }

@@ -11,6 +11,7 @@ import type { CompiledWebhook } from '../config/compile.js';
 import { isValidName } from '../config/keys.js';
 import { deliver, DeliveryError } from '../delivery/deliver.js';
 import { DeliveryTimeouts, type Deadline } from '../delivery/timeouts.js';
+import { spoolAndAnswer, type Spool } from '../delivery/spool-answer.js';
 import type { Delivery } from '../delivery/types.js';
 import { RETRY_AFTER_SECONDS } from '../errors.js';
 import { sensitiveHeaders } from '../observability/sensitive.js';
@@ -36,6 +37,8 @@ export interface WebhookHandlerOptions {
   readonly metrics: Metrics;
   /** One info line per request (request id, route, status, duration); off by default to keep the hot path lean. */
   readonly accessLog?: boolean;
+  /** The durable spool: webhooks with `retry.enabled` and a spool connection answer 202 once spooled. */
+  readonly spool?: Spool;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -256,6 +259,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): (req: Inco
       if (claim.kind === 'busy') return sendError(res, 503, 'a delivery with this id is in progress; retry later', RETRY_AFTER);
       if (claim.kind === 'unavailable') return sendError(res, 503, 'deduplication store unavailable; retry later', RETRY_AFTER);
     }
+    const spoolConnection = options.spool?.connectionFor(hook);
+    if (options.spool && spoolConnection !== undefined) return spoolAndAnswer(options.spool, spoolConnection, hook, delivery, claim, res, logger);
     try {
       await deliver(hook.outputs, hook.execution, delivery, timeouts);
     } catch (err) {
