@@ -12,6 +12,7 @@ import type { ConfigProvider } from './config/provider.js';
 import { createProvider } from './config/providers/index.js';
 import { LiveConnections } from './connections/live.js';
 import { createAdminApp } from './http/admin-app.js';
+import { createDeliveriesApi } from './http/deliveries-api.js';
 import { createHttpServer } from './http/server.js';
 import { createWebhookHandler } from './http/webhook-handler.js';
 import { Metrics } from './observability/metrics.js';
@@ -87,7 +88,8 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     accessLog: settings.accessLog,
     spool,
   });
-  const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceState: () => source.state() }, metrics, logger);
+  const deliveriesApi = settings.deliveriesAdminToken ? createDeliveriesApi(settings.deliveriesAdminToken, (c) => spool.adminQueue(c)) : undefined;
+  const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceState: () => source.state() }, metrics, logger, deliveriesApi);
   const server: Server = createHttpServer(handler, admin, () => stopping !== undefined);
 
   let resolveLoaded: () => void = () => undefined;

@@ -45,6 +45,8 @@ export interface Settings {
   spoolConcurrency: number;
   /** BullMQ lock of an attempt; a crashed instance's attempts are taken over within about this long. */
   spoolLockMs: number;
+  /** Bearer token of the /admin/deliveries API; unset: the API is off (404). */
+  deliveriesAdminToken?: string;
 }
 
 export class SettingsError extends Error {}
@@ -135,5 +137,6 @@ export function loadSettings(env: Env = process.env): Settings {
     spoolConnection: optional(env, 'SPOOL_CONNECTION'),
     spoolConcurrency: intVar(env, 'SPOOL_CONCURRENCY', 16, 1),
     spoolLockMs: intVar(env, 'SPOOL_LOCK_MS', 30000, 1000),
+    deliveriesAdminToken: optional(env, 'DELIVERIES_ADMIN_TOKEN'),
   };
 }

@@ -3,39 +3,12 @@
  * cwm-spool prefix) on the Redis given by --redis: list, show, replay dead
  * letters, purge old ones. Payloads are printed only with --payload.
  */
-import type { Job, JobType, Queue } from 'bullmq';
-import { isValidName } from '../config/keys.js';
+import type { Queue } from 'bullmq';
 import { SPOOL_PREFIX, SPOOL_QUEUE, type SpooledDelivery } from '../delivery/spool.js';
+import { filterOf, listDeliveries, parseDuration, purgeDead, replayAllDead, replayDelivery, showDelivery, SpoolAdminError } from '../delivery/spool-admin.js';
 import { CliError, EXIT, out, parseCommand, stringFlag, usageError, invalidInput, type Command } from './common.js';
 
-const PENDING: JobType[] = ['active', 'waiting', 'delayed', 'prioritized'];
-const PAGE = 1000;
-
-/** `namespace` or `namespace/id` → a job filter. */
-function filterOf(arg: string | undefined): (d: SpooledDelivery) => boolean {
-  if (arg === undefined) return () => true;
-  const [ns, id, extra] = arg.split('/');
-  if (extra !== undefined || ns === undefined || !isValidName(ns) || (id !== undefined && !isValidName(id))) throw usageError(`expected namespace or namespace/id, got ${JSON.stringify(arg)}`);
-  return (d) => d.namespace === ns && (id === undefined || d.webhookId === id);
-}
-
-/** "90s", "15m", "12h", "7d" → milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+)(s|m|h|d)$/.exec(text);
-  if (!m) throw usageError(`--older-than takes a number and s, m, h or d (e.g. 7d), got ${JSON.stringify(text)}`);
-  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit;
-}
-
-async function* jobsOf(queue: Queue<SpooledDelivery>, types: JobType[]): AsyncGenerator<Job<SpooledDelivery>> {
-  for (let start = 0; ; start += PAGE) {
-    const jobs = await queue.getJobs(types, start, start + PAGE - 1, true);
-    for (const j of jobs) if (j) yield j;
-    if (jobs.length < PAGE) return;
-  }
-}
-
-const iso = (ms: number | undefined): string => (ms ? new Date(ms).toISOString() : '-');
+export { parseDuration } from '../delivery/spool-admin.js';
 
 async function openQueue(url: string): Promise<Queue<SpooledDelivery>> {
   const { Queue: BullQueue } = await import('bullmq');
@@ -50,13 +23,6 @@ async function openQueue(url: string): Promise<Queue<SpooledDelivery>> {
   const queue = new BullQueue<SpooledDelivery>(SPOOL_QUEUE, { connection: client, prefix: SPOOL_PREFIX });
   queue.on('error', () => undefined);
   return queue;
-}
-
-async function replayOne(job: Job<SpooledDelivery>): Promise<boolean> {
-  if ((await job.getState()) !== 'failed') return false;
-  // Back to waiting with its attempts count reset: a replay gets max_attempts again.
-  await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-  return true;
 }
 
 export const deliveriesCommand: Command = {
@@ -82,50 +48,43 @@ exit codes: 0 done, 1 no such delivery / not dead, 2 bad arguments, 3 Redis unre
     const url = stringFlag(parsed, 'redis');
     if (!url) throw usageError(`--redis <url> is required\n\n${this.help}`);
     if (verb !== 'list' && verb !== 'show' && verb !== 'replay' && verb !== 'purge') throw usageError(`unknown subcommand ${JSON.stringify(verb)}\n\n${this.help}`);
+    // Bad arguments are refused before Redis is contacted.
+    const filter = verb === 'list' || (verb === 'replay' && parsed.values['all-dead'] === true) ? asUsage(() => filterOf(arg)) : undefined;
+    const older = stringFlag(parsed, 'older-than');
+    if (verb === 'purge' && (parsed.values.dead !== true || older === undefined || arg !== undefined)) throw usageError('purge takes --dead --older-than <duration>');
+    const olderMs = verb === 'purge' && older !== undefined ? asUsage(() => parseDuration(older)) : 0;
+    if ((verb === 'show' || (verb === 'replay' && !filter)) && arg === undefined) throw usageError(`${verb} needs a spool id`);
     const queue = await openQueue(url);
     try {
-      if (verb === 'list') {
-        const keep = filterOf(arg);
-        for await (const j of jobsOf(queue, parsed.values.dead === true ? ['failed'] : PENDING)) {
-          if (!keep(j.data)) continue;
-          out([j.id, `${j.data.namespace}/${j.data.webhookId}`, j.data.deliveryId, `attempts=${j.attemptsMade}`, iso(j.timestamp), j.failedReason ? JSON.stringify(j.failedReason) : ''].join('\t').trimEnd());
+      if (verb === 'list' && filter) {
+        for (const d of await listDeliveries(queue, parsed.values.dead === true, filter)) {
+          out([d.spool_id, `${d.namespace}/${d.webhook_id}`, d.delivery_id, `attempts=${d.attempts}`, d.spooled_at ?? '-', d.last_error ? JSON.stringify(d.last_error) : ''].join('\t').trimEnd());
         }
-        return EXIT.ok;
-      }
-      if (verb === 'purge') {
-        const older = stringFlag(parsed, 'older-than');
-        if (parsed.values.dead !== true || older === undefined || arg !== undefined) throw usageError('purge takes --dead --older-than <duration>');
-        const removed = await queue.clean(parseDuration(older), 0, 'failed');
-        out(`removed ${removed.length} dead letter(s)`);
-        return EXIT.ok;
-      }
-      if (verb === 'replay' && parsed.values['all-dead'] === true) {
-        const keep = filterOf(arg);
-        let n = 0;
-        for await (const j of jobsOf(queue, ['failed'])) if (keep(j.data) && (await replayOne(j))) n++;
-        out(`replayed ${n} dead letter(s)`);
-        return EXIT.ok;
-      }
-      if (arg === undefined) throw usageError(`${verb} needs a spool id`);
-      const job = await queue.getJob(arg);
-      if (!job) throw invalidInput(`no spooled delivery ${JSON.stringify(arg)}`);
-      if (verb === 'replay') {
-        if (!(await replayOne(job))) throw invalidInput(`${arg} is not dead-lettered (state ${await job.getState()})`);
+      } else if (verb === 'purge') {
+        out(`removed ${await purgeDead(queue, olderMs)} dead letter(s)`);
+      } else if (verb === 'replay' && filter) {
+        out(`replayed ${await replayAllDead(queue, filter)} dead letter(s)`);
+      } else if (verb === 'replay') {
+        await replayDelivery(queue, arg as string);
         out(`replayed ${arg}`);
-        return EXIT.ok;
+      } else {
+        out(JSON.stringify(await showDelivery(queue, arg as string, parsed.values.payload === true), null, 2));
       }
-      const d = job.data;
-      const shown: Record<string, unknown> = {
-        spool_id: job.id, delivery_id: d.deliveryId, namespace: d.namespace, webhook_id: d.webhookId, state: (await job.getState()) === 'failed' ? 'dead' : await job.getState(),
-        attempts: job.attemptsMade, max_attempts: job.opts.attempts, last_error: job.failedReason || null,
-        received_at: iso(d.receivedAt), spooled_at: iso(job.timestamp), last_attempt_at: iso(job.processedOn), finished_at: iso(job.finishedOn),
-      };
-      if (parsed.values.payload === true) Object.assign(shown, { content_type: d.contentType, headers: d.headers, payload: Buffer.from(d.body, 'base64').toString('utf8') });
-      out(JSON.stringify(shown, null, 2));
       return EXIT.ok;
+    } catch (e) {
+      if (e instanceof SpoolAdminError) throw e.kind === 'bad-request' ? usageError(e.message) : invalidInput(e.message);
+      throw e;
     } finally {
       await queue.close();
       await queue.disconnect().catch(() => undefined);
     }
   },
 };
+
+function asUsage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof SpoolAdminError ? usageError(e.message) : e;
+  }
+}

@@ -158,6 +158,11 @@ export class Spool {
     await Promise.allSettled([...this.ownQueues.values()].map((q) => q.close()));
   }
 
+  /** The spool queue on a connection this instance works (default SPOOL_CONNECTION), for the admin API; undefined until its worker started. */
+  adminQueue(connection = this.options.defaultConnection): Queue<SpooledDelivery> | undefined {
+    return connection === undefined ? undefined : this.ownQueues.get(connection);
+  }
+
   /** Queues for the depth gauges: one per worker connection. */
   private queues(): Queue<SpooledDelivery>[] {
     return [...this.ownQueues.values()];

@@ -24,7 +24,8 @@ const others: CwmProcess[] = [];
 
 const retry = { enabled: true, max_attempts: 20, initial_delay: 0.2, max_delay: 1 };
 const streamHook = (stream: string, r: Record<string, unknown> = retry): Record<string, unknown> => ({ module: 'redis_stream', connection: 'dest', 'module-config': { stream, include_headers: false }, retry: r });
-const ENV = (): Record<string, string> => ({ CONFIG_DIR: dir.path, OUTPUT_TIMEOUT_MS: '1000', SPOOL_CONNECTION: 'spool', SPOOL_LOCK_MS: '3000', LOG_LEVEL: 'info' });
+const ENV = (): Record<string, string> => ({ CONFIG_DIR: dir.path, OUTPUT_TIMEOUT_MS: '1000', SPOOL_CONNECTION: 'spool', SPOOL_LOCK_MS: '3000', LOG_LEVEL: 'info', DELIVERIES_ADMIN_TOKEN: TOKEN });
+const TOKEN = 'test-admin-token';
 
 async function startInstance(): Promise<CwmProcess> {
   const c = await startCwm(ENV());
@@ -122,6 +123,16 @@ test('dead-lettered after max_attempts with its last error; the CLI shows it and
   assert.equal(info.payload, undefined, 'payload only with --payload');
   const withPayload = JSON.parse((await runCli(['deliveries', 'show', spoolId, '--payload', ...redisArg])).stdout) as Record<string, unknown>;
   assert.equal(withPayload.payload, JSON.stringify({ id: 'dead-1', n: 0 }));
+  // The admin API: off without the token, lists the dead letter with it.
+  assert.equal((await fetch(`${a.baseUrl}/admin/deliveries?dead=true`)).status, 401);
+  assert.equal((await fetch(`${a.baseUrl}/admin/deliveries?dead=true`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+  const api = await fetch(`${a.baseUrl}/admin/deliveries?dead=true&filter=default/dl`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(api.status, 200);
+  const apiBody = (await api.json()) as { deliveries: { spool_id: string; state: string; attempts: number; last_error: string }[] };
+  assert.deepEqual(apiBody.deliveries.map((d) => [d.spool_id, d.state, d.attempts]), [[spoolId, 'dead', 2]]);
+  const one = await fetch(`${a.baseUrl}/admin/deliveries/${encodeURIComponent(spoolId)}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(one.status, 200);
+  assert.equal(((await one.json()) as { payload?: unknown }).payload, undefined);
   // Replaying something that is not dead is refused.
   const notDead = await runCli(['deliveries', 'replay', 'no-such-id', ...redisArg]);
   assert.equal(notDead.code, 1);
@@ -163,6 +174,21 @@ test('kill -9 of cwm with deliveries waiting: a restarted instance delivers them
   const duplicates = [...seen.values()].reduce((n, k) => n + k - 1, 0);
   console.log(`# t3: ${seen.size} of ${list.length} delivered after kill -9, ${duplicates} duplicate(s)`);
   for (const id of list) assert.ok((seen.get(id) ?? 0) >= 1, `${id} lost`);
+});
+
+test('the admin API replays every dead letter of a webhook', async () => {
+  await dest.kill();
+  const list = ids('t4', 3);
+  const spoolIds = await postAll(a, '/webhook/dl', list);
+  for (const id of spoolIds) await waitFor(async () => (await queue.getJobState(id)) === 'failed', 20_000, 'dead letter', 100);
+  await dest.restart();
+  const res = await fetch(`${a.baseUrl}/admin/deliveries/replay-dead?filter=default/dl`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { replayed: 3 });
+  await waitFor(async () => {
+    const seen = await arrivals('dl');
+    return list.every((id) => seen.get(id) === 1);
+  }, 20_000, 'replayed deliveries', 200);
 });
 
 test('503 + Retry-After when the spool cannot take the delivery; 202 again once it is back', async () => {
