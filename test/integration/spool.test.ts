@@ -137,6 +137,7 @@ test('dead-lettered after max_attempts with its last error; the CLI shows it and
   const notDead = await runCli(['deliveries', 'replay', 'no-such-id', ...redisArg]);
   assert.equal(notDead.code, 1);
   await dest.restart();
+  await waitFor(async () => (await a.post('/webhook/sync', { x: 1 })).status === 200, 15_000, 'destination back in cwm', 200);
   assert.equal((await arrivals('dl')).size, 0, 'nothing delivered before the replay');
   const replayed = await runCli(['deliveries', 'replay', spoolId, ...redisArg]);
   assert.equal(replayed.code, 0, replayed.stderr);
@@ -182,6 +183,8 @@ test('the admin API replays every dead letter of a webhook', async () => {
   const spoolIds = await postAll(a, '/webhook/dl', list);
   for (const id of spoolIds) await waitFor(async () => (await queue.getJobState(id)) === 'failed', 20_000, 'dead letter', 100);
   await dest.restart();
+  // Replayed only once cwm's destination client is back: two attempts 0.1 s apart would otherwise both fail again.
+  await waitFor(async () => (await a.post('/webhook/sync', { x: 1 })).status === 200, 15_000, 'destination back in cwm', 200);
   const res = await fetch(`${a.baseUrl}/admin/deliveries/replay-dead?filter=default/dl`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { replayed: 3 });
