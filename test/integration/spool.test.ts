@@ -69,7 +69,7 @@ const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (
 before(async () => {
   [spool, dest] = await Promise.all([startRedis({ durable: true }), startRedis({ durable: true })]);
   dir = configDirWith(
-    { s1: streamHook('s1'), s2: streamHook('s2'), s3: streamHook('s3'), dl: streamHook('dl', { enabled: true, max_attempts: 2, initial_delay: 0.1, max_delay: 0.1 }), sync: { module: 'redis_stream', connection: 'dest', 'module-config': { stream: 'sync' } } },
+    { s5: streamHook('s5'), s1: streamHook('s1'), s2: streamHook('s2'), s3: streamHook('s3'), dl: streamHook('dl', { enabled: true, max_attempts: 2, initial_delay: 0.1, max_delay: 0.1 }), sync: { module: 'redis_stream', connection: 'dest', 'module-config': { stream: 'sync' } } },
     { spool: { type: 'redis', url: spool.url }, dest: { type: 'redis', url: dest.url } },
   );
   a = await startCwm(ENV());
@@ -174,6 +174,24 @@ test('kill -9 of cwm with deliveries waiting: a restarted instance delivers them
   const seen = await arrivals('s3');
   const duplicates = [...seen.values()].reduce((n, k) => n + k - 1, 0);
   console.log(`# t3: ${seen.size} of ${list.length} delivered after kill -9, ${duplicates} duplicate(s)`);
+  for (const id of list) assert.ok((seen.get(id) ?? 0) >= 1, `${id} lost`);
+});
+
+test('kill -9 of cwm mid-delivery: nothing lost, duplicates counted', async () => {
+  const list = ids('t5', 300);
+  for (let i = 0; i < list.length; i += 25) {
+    await Promise.all(list.slice(i, i + 25).map(async (id) => assert.equal((await a.post('/webhook/s5', { id }, { 'x-delivery-id': id })).status, 202)));
+  }
+  // Killed while attempts are running, unless the whole batch was already through.
+  await waitFor(async () => (await arrivals('s5')).size >= 30, 20_000, 'first deliveries', 20);
+  await a.stop('SIGKILL');
+  const atKill = (await arrivals('s5')).size;
+  a = await startCwm(ENV());
+  await waitFor(async () => (await arrivals('s5')).size === list.length, 40_000, 'all t5 deliveries', 200);
+  await waitFor(async () => (await queue.getJobCounts('active', 'waiting', 'delayed')).active === 0, 10_000, 'spool idle', 100);
+  const seen = await arrivals('s5');
+  const duplicates = [...seen.values()].reduce((n, k) => n + k - 1, 0);
+  console.log(`# t5: killed with ${atKill} of ${list.length} delivered; afterwards ${seen.size} delivered, ${duplicates} duplicate(s)`);
   for (const id of list) assert.ok((seen.get(id) ?? 0) >= 1, `${id} lost`);
 });
 
