@@ -64,11 +64,13 @@ exit codes: 0 done, 1 no such delivery / not dead, 2 bad arguments, 3 Redis unre
         out(`removed ${await purgeDead(queue, olderMs)} dead letter(s)`);
       } else if (verb === 'replay' && filter) {
         out(`replayed ${await replayAllDead(queue, filter)} dead letter(s)`);
+      } else if (arg === undefined) {
+        throw usageError(`${verb} needs a spool id`);
       } else if (verb === 'replay') {
-        await replayDelivery(queue, arg as string);
+        await replayDelivery(queue, arg);
         out(`replayed ${arg}`);
       } else {
-        out(JSON.stringify(await showDelivery(queue, arg as string, parsed.values.payload === true), null, 2));
+        out(JSON.stringify(await showDelivery(queue, arg, parsed.values.payload === true), null, 2));
       }
       return EXIT.ok;
     } catch (e) {

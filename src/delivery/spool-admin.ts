@@ -25,11 +25,13 @@ export function filterOf(arg: string | undefined): DeliveryFilter {
   return (d) => d.namespace === ns && (id === undefined || d.webhookId === id);
 }
 
+const UNITS = new Map([['s', 1000], ['m', 60_000], ['h', 3_600_000], ['d', 86_400_000]]);
+
 /** "90s", "15m", "12h", "7d" → milliseconds. */
 export function parseDuration(text: string): number {
   const m = /^(\d+)(s|m|h|d)$/.exec(text);
   if (!m) throw new SpoolAdminError(`a duration is a number and s, m, h or d (e.g. 7d), got ${JSON.stringify(text)}`, 'bad-request');
-  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  const unit = UNITS.get(m[2] ?? '') ?? 0;
   return Number(m[1]) * unit;
 }
 
