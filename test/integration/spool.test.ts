@@ -13,9 +13,11 @@ import { configDirWith, type ConfigDir } from '../helpers/config-dir.js';
 import { startCwm, type CwmProcess } from '../helpers/cwm-process.js';
 import { waitFor } from '../helpers/ports.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 let spool: RedisServer;
 let dest: RedisServer;
+let proxy: TcpProxy;
 let dir: ConfigDir;
 let a: CwmProcess;
 let spoolClient: Redis;
@@ -68,9 +70,10 @@ const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (
 
 before(async () => {
   [spool, dest] = await Promise.all([startRedis({ durable: true }), startRedis({ durable: true })]);
+  proxy = await startTcpProxy(dest.port);
   dir = configDirWith(
-    { s5: streamHook('s5'), s1: streamHook('s1'), s2: streamHook('s2'), s3: streamHook('s3'), dl: streamHook('dl', { enabled: true, max_attempts: 2, initial_delay: 0.1, max_delay: 0.1 }), sync: { module: 'redis_stream', connection: 'dest', 'module-config': { stream: 'sync' } } },
-    { spool: { type: 'redis', url: spool.url }, dest: { type: 'redis', url: dest.url } },
+    { s6: { ...streamHook('s6'), connection: 'slow' }, s5: streamHook('s5'), s1: streamHook('s1'), s2: streamHook('s2'), s3: streamHook('s3'), dl: streamHook('dl', { enabled: true, max_attempts: 2, initial_delay: 0.1, max_delay: 0.1 }), sync: { module: 'redis_stream', connection: 'dest', 'module-config': { stream: 'sync' } } },
+    { spool: { type: 'redis', url: spool.url }, dest: { type: 'redis', url: dest.url }, slow: { type: 'redis', url: `redis://127.0.0.1:${proxy.port}` } },
   );
   a = await startCwm(ENV());
   spoolClient = new Redis(spool.url, { maxRetriesPerRequest: null });
@@ -81,6 +84,7 @@ after(async () => {
   await queue.close();
   spoolClient.disconnect();
   for (const c of [a, ...others]) await c.stop('SIGKILL');
+  await proxy.close();
   await Promise.all([spool.destroy(), dest.destroy()]);
   dir.remove();
 });
@@ -218,6 +222,34 @@ test('503 + Retry-After when the spool cannot take the delivery; 202 again once 
   assert.equal(res.status, 503);
   assert.ok(res.headers.get('retry-after'));
   await spool.restart();
-  await waitFor(async () => (await a.post('/webhook/s1', { id: 'x' }, { 'x-delivery-id': 'spool-down-1' })).status === 202, 15_000, 'spool back', 200);
+  let last = '';
+  await waitFor(async () => {
+    const r = await a.post('/webhook/s1', { id: 'x' }, { 'x-delivery-id': 'spool-down-1' });
+    last = `${r.status} ${await r.text()}`;
+    return r.status === 202;
+  }, 30_000, 'spool back', 200).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; last answer ${last}; cwm log tail ${JSON.stringify(a.logs.slice(-5))}`);
+  });
   await waitFor(async () => (await arrivals('s1')).get('spool-down-1') === 1, 20_000, 'delivered after the spool came back', 200);
+});
+
+test('SIGTERM with attempts in flight: the worker lets them finish, none is left locked or lost', async () => {
+  const list = ids('t6', 5);
+  // Warm the client through the proxy first, then stall it: attempts hang until OUTPUT_TIMEOUT_MS.
+  await postAll(a, '/webhook/s6', ['t6-warm']);
+  await waitFor(async () => (await arrivals('s6')).get('t6-warm') === 1, 20_000, 'warm-up delivery', 100);
+  proxy.stall();
+  await postAll(a, '/webhook/s6', list);
+  await waitFor(async () => (await queue.getJobCounts('active')).active > 0, 10_000, 'attempts in flight', 20);
+  assert.equal(await a.stop('SIGTERM'), 0);
+  const counts = await queue.getJobCounts('active', 'failed');
+  assert.equal(counts.active, 0, 'no attempt left holding a lock');
+  const states = await Promise.all(list.map((id) => queue.getJobState(`default/s6/${id}`)));
+  for (const s of states) assert.ok(s === 'waiting' || s === 'delayed' || s === 'prioritized', `state ${s}`);
+  proxy.resume();
+  a = await startCwm(ENV());
+  await waitFor(async () => {
+    const seen = await arrivals('s6');
+    return list.every((id) => (seen.get(id) ?? 0) >= 1);
+  }, 30_000, 't6 deliveries after the restart', 200);
 });
