@@ -103,7 +103,7 @@ export class Spool {
     if (!policy) throw new Error('accept() needs a webhook with retry');
     this.ensureWorker(connection);
     const conn = await this.options.connections.ready(connection, redisConnection);
-    const queue = this.queueOn(conn.client, (key, create) => conn.shared(key, create));
+    const queue = this.producerOn(connection, conn.generation, conn.client);
     const jobId = spoolJobId(delivery.namespace, delivery.webhookId, delivery.id);
     const data: SpooledDelivery = {
       v: 1,
@@ -130,6 +130,8 @@ export class Spool {
         }),
       );
     } catch (err) {
+      // BullMQ keeps a failed start-up (e.g. a queue first used while Redis was down) and fails every later add with it: rebuild next time.
+      this.dropProducer(connection, queue);
       throw new UnavailableError(`spool connection "${connection}" did not take the delivery: ${(err as Error).message}`);
     }
     this.metrics.spooled.inc({ namespace: delivery.namespace });
@@ -155,7 +157,7 @@ export class Spool {
       await w.close();
       await w.disconnect();
     }));
-    await Promise.allSettled([...this.ownQueues.values()].map((q) => q.close()));
+    await Promise.allSettled([...this.ownQueues.values(), ...[...this.producers.values()].map((p) => p.queue)].map((q) => q.close()));
   }
 
   /** The spool queue on a connection this instance works (default SPOOL_CONNECTION), for the admin API; undefined until its worker started. */
@@ -170,12 +172,24 @@ export class Spool {
 
   private readonly ownQueues = new Map<string, Queue<SpooledDelivery>>();
 
-  private queueOn(client: Redis, shared: (key: string, create: () => Queue<SpooledDelivery>) => Queue<SpooledDelivery>): Queue<SpooledDelivery> {
-    return shared(`bullmq\u0000${SPOOL_PREFIX}\u0000${SPOOL_QUEUE}`, () => {
-      const queue = new (bullmq().Queue)<SpooledDelivery>(SPOOL_QUEUE, { connection: client, prefix: SPOOL_PREFIX });
-      queue.on('error', (err: Error) => this.options.logger.debug({ reason: err.message }, 'spool queue error'));
-      return queue;
-    });
+  /** Producer queues per spool connection, on the connection's own client; rebuilt for a new client generation or after a failed add. */
+  private readonly producers = new Map<string, { generation: number; queue: Queue<SpooledDelivery> }>();
+
+  private producerOn(name: string, generation: number, client: Redis): Queue<SpooledDelivery> {
+    const current = this.producers.get(name);
+    if (current && current.generation === generation) return current.queue;
+    if (current) void current.queue.close().catch(() => undefined);
+    const queue = new (bullmq().Queue)<SpooledDelivery>(SPOOL_QUEUE, { connection: client, prefix: SPOOL_PREFIX });
+    queue.on('error', (err: Error) => this.options.logger.debug({ reason: err.message }, 'spool queue error'));
+    this.producers.set(name, { generation, queue });
+    return queue;
+  }
+
+  private dropProducer(name: string, queue: Queue<SpooledDelivery>): void {
+    if (this.producers.get(name)?.queue !== queue) return;
+    this.producers.delete(name);
+    // close() of a Queue on a shared client leaves the client open.
+    void queue.close().catch(() => undefined);
   }
 
   /** One worker per spool connection and instance, on a Redis client of its own (BullMQ blocks on it). */

@@ -216,23 +216,6 @@ test('the admin API replays every dead letter of a webhook', async () => {
   }, 20_000, 'replayed deliveries', 200);
 });
 
-test('503 + Retry-After when the spool cannot take the delivery; 202 again once it is back', async () => {
-  await spool.kill();
-  const res = await a.post('/webhook/s1', { id: 'x' }, { 'x-delivery-id': 'spool-down-1' });
-  assert.equal(res.status, 503);
-  assert.ok(res.headers.get('retry-after'));
-  await spool.restart();
-  let last = '';
-  await waitFor(async () => {
-    const r = await a.post('/webhook/s1', { id: 'x' }, { 'x-delivery-id': 'spool-down-1' });
-    last = `${r.status} ${await r.text()}`;
-    return r.status === 202;
-  }, 30_000, 'spool back', 200).catch((err: unknown) => {
-    throw new Error(`${(err as Error).message}; last answer ${last}; cwm log tail ${JSON.stringify(a.logs.slice(-5))}`);
-  });
-  await waitFor(async () => (await arrivals('s1')).get('spool-down-1') === 1, 20_000, 'delivered after the spool came back', 200);
-});
-
 test('SIGTERM with attempts in flight: the worker lets them finish, none is left locked or lost', async () => {
   const list = ids('t6', 5);
   // Warm the client through the proxy first, then stall it: attempts hang until OUTPUT_TIMEOUT_MS.
@@ -252,4 +235,21 @@ test('SIGTERM with attempts in flight: the worker lets them finish, none is left
     const seen = await arrivals('s6');
     return list.every((id) => (seen.get(id) ?? 0) >= 1);
   }, 30_000, 't6 deliveries after the restart', 200);
+});
+
+test('503 + Retry-After when the spool cannot take the delivery; 202 again once it is back', async () => {
+  await spool.kill();
+  const res = await a.post('/webhook/s1', { id: 'x' }, { 'x-delivery-id': 'spool-down-1' });
+  assert.equal(res.status, 503);
+  assert.ok(res.headers.get('retry-after'));
+  await spool.restart();
+  let last = '';
+  await waitFor(async () => {
+    const r = await a.post('/webhook/s1', { id: 'x' }, { 'x-delivery-id': 'spool-down-1' });
+    last = `${r.status} ${await r.text()}`;
+    return r.status === 202;
+  }, 30_000, 'spool back', 200).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; last answer ${last}; cwm log tail ${JSON.stringify(a.logs.slice(-5))}`);
+  });
+  await waitFor(async () => (await arrivals('s1')).get('spool-down-1') === 1, 20_000, 'delivered after the spool came back', 200);
 });
