@@ -12,10 +12,12 @@ import type { ConfigProvider } from './config/provider.js';
 import { createProvider } from './config/providers/index.js';
 import { LiveConnections } from './connections/live.js';
 import { createAdminApp } from './http/admin-app.js';
+import { createDeliveriesApi } from './http/deliveries-api.js';
 import { createHttpServer } from './http/server.js';
 import { createWebhookHandler } from './http/webhook-handler.js';
 import { Metrics } from './observability/metrics.js';
 import { openFileLimit, SettingsError, type Settings } from './settings.js';
+import { Spool } from './delivery/spool.js';
 
 export interface Cwm {
   readonly manager: ConfigManager;
@@ -65,6 +67,18 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
       return ready;
     },
   };
+  const spool = new Spool({
+    logger: logger.child({ component: 'spool' }),
+    metrics,
+    connections,
+    lookup: (ns, id) => manager.lookup(ns, id),
+    webhooks: () => manager.all(),
+    defaultConnection: settings.spoolConnection,
+    concurrency: settings.spoolConcurrency,
+    lockMs: settings.spoolLockMs,
+    outputTimeoutMs: settings.outputTimeoutMs,
+    maxJsonDepth: settings.maxJsonDepth,
+  });
   const handler = createWebhookHandler({
     config: lookup,
     defaultNamespace: settings.defaultNamespace,
@@ -75,8 +89,10 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     metrics,
     accessLog: settings.accessLog,
     logSummaryIntervalMs: settings.logSummaryIntervalMs,
+    spool,
   });
-  const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceName: source.name, sourceState: () => source.state() }, metrics, logger);
+  const deliveriesApi = settings.deliveriesAdminToken ? createDeliveriesApi(settings.deliveriesAdminToken, (c) => spool.adminQueue(c)) : undefined;
+  const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceName: source.name, sourceState: () => source.state() }, metrics, logger, deliveriesApi);
   const http = createHttpServer(handler, admin, {
     draining: () => stopping !== undefined,
     maxConnections: settings.maxConnections,
@@ -106,6 +122,8 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
       logger.warn({ timeout_ms: settings.shutdownTimeoutMs }, 'in-flight requests still open at the shutdown deadline; closing their connections');
       server.closeAllConnections();
     }
+    // Attempts in progress finish (worker.close()) while outputs and connections are still open.
+    await spool.close();
     await source.stop();
     // Bound outputs first (they use the connections), then the clients themselves: flushes producers.
     await manager.closeAll();
@@ -134,6 +152,7 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
       source.start(manager).then(
         () => {
           ready = true;
+          spool.start();
           resolveLoaded();
           logger.info({ webhooks: manager.size }, 'initial configuration loaded; ready');
         },

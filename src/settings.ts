@@ -58,6 +58,14 @@ export interface Settings {
   headersTimeoutMs: number;
   /** Repeated warnings (delivery failures, refused connections) are summarised once per interval. */
   logSummaryIntervalMs: number;
+  /** Redis connection (by name) of the durable spool for webhooks with `retry.enabled`. */
+  spoolConnection?: string;
+  /** Spooled deliveries one instance attempts at once. */
+  spoolConcurrency: number;
+  /** BullMQ lock of an attempt; a crashed instance's attempts are taken over within about this long. */
+  spoolLockMs: number;
+  /** Bearer token of the /admin/deliveries API; unset: the API is off (404). */
+  deliveriesAdminToken?: string;
 }
 
 /** The soft RLIMIT_NOFILE, read from /proc (Linux); undefined elsewhere. */
@@ -195,5 +203,9 @@ export function loadSettings(env: Env = process.env): Settings {
     connectionsCheckIntervalMs: intVar(env, 'CONNECTIONS_CHECK_INTERVAL_MS', 1000, 100),
     headersTimeoutMs: intVar(env, 'HEADERS_TIMEOUT_MS', 15_000, 1000),
     logSummaryIntervalMs: intVar(env, 'LOG_SUMMARY_INTERVAL_MS', 10_000, 100),
+    spoolConnection: optional(env, 'SPOOL_CONNECTION'),
+    spoolConcurrency: intVar(env, 'SPOOL_CONCURRENCY', 16, 1),
+    spoolLockMs: intVar(env, 'SPOOL_LOCK_MS', 30000, 1000),
+    deliveriesAdminToken: optional(env, 'DELIVERIES_ADMIN_TOKEN'),
   };
 }

@@ -16,6 +16,7 @@ const COMMANDS: ReadonlyMap<string, Entry> = new Map<string, Entry>([
   ['put', { summary: 'validate a config and write it to etcd', load: async () => (await import('./put.js')).putCommand }],
   ['import', { summary: 'copy webhooks.json + connections.json (or a cwm export) into etcd', load: async () => (await import('./import.js')).importCommand }],
   ['export', { summary: 'print the configuration stored in etcd as JSON', load: async () => (await import('./export.js')).exportCommand }],
+  ['deliveries', { summary: 'list, show, replay or purge deliveries in the durable spool', load: async () => (await import('./deliveries.js')).deliveriesCommand }],
   ['list', { summary: 'list webhooks (namespace/id) or connections stored in etcd', load: async () => (await import('./list.js')).listCommand }],
 ]);
 

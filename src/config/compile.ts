@@ -16,6 +16,7 @@ import { ConfigError } from '../errors.js';
 import { sharedLineLogger } from '../observability/logger.js';
 import { findOutput } from '../outputs/registry.js';
 import { STRICT_OUTPUT_SETTINGS, type OutputContext, type OutputSettings } from '../outputs/types.js';
+import { retryPolicy, type RetryPolicy } from '../delivery/retry-policy.js';
 import type { OutputEntry, WebhookConfig } from './schema/webhook.js';
 import { compilePayloadSchema, formatErrors, releasePayloadSchema } from './validation.js';
 
@@ -38,6 +39,8 @@ export interface CompiledWebhook {
   readonly dedupe?: DeliveryDedupe;
   readonly outputs: readonly NamedOutput[];
   readonly execution: Execution;
+  /** Present when `retry.enabled`: the delivery goes through the durable spool when one is configured (src/delivery/spool.ts). */
+  readonly retry?: RetryPolicy;
   /** Every connection this webhook depends on (outputs, checks, dedupe). */
   readonly connections: readonly string[];
   close(): Promise<void>;
@@ -215,6 +218,7 @@ class Webhook implements CompiledWebhook {
   readonly validatePayload: CompiledWebhook['validatePayload'];
   readonly deliveryId: DeliveryIdSource;
   readonly execution: Execution;
+  readonly retry: RetryPolicy | undefined;
   readonly connections: readonly string[];
 
   constructor(
@@ -238,6 +242,7 @@ class Webhook implements CompiledWebhook {
     const signature = config as { signature?: { scheme?: string } };
     this.deliveryId = deliveryIdSource({ header: config.dedupe?.header, bodyId: signature.signature?.scheme === 'stripe' });
     this.execution = config['chain-config'].execution;
+    this.retry = config.retry?.enabled ? retryPolicy(config.retry) : undefined;
     this.connections = dependencies(config, checks);
   }
 

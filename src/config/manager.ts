@@ -51,6 +51,11 @@ export class ConfigManager implements ConfigSink {
     return this.lastRevision;
   }
 
+  /** Every active webhook (the spool scans them for the Redis connections its workers must watch). */
+  *all(): IterableIterator<CompiledWebhook> {
+    for (const hooks of this.webhooks.values()) yield* hooks.values();
+  }
+
   namespaces(): string[] {
     return [...this.webhooks].filter(([, hooks]) => hooks.size > 0).map(([ns]) => ns);
   }

@@ -1,5 +1,5 @@
 /** Probes and metrics on express: off the hot path, so express's conveniences cost nothing that matters. */
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
 import type { SourceState } from '../config/provider.js';
@@ -12,7 +12,7 @@ export interface HealthSource {
   sourceState(): SourceState;
 }
 
-export function createAdminApp(health: HealthSource, metrics: Metrics, logger: Logger): Express {
+export function createAdminApp(health: HealthSource, metrics: Metrics, logger: Logger, deliveries?: Router): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -36,6 +36,8 @@ export function createAdminApp(health: HealthSource, metrics: Metrics, logger: L
   app.get('/metrics', async (_req, res) => {
     res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  // The durable spool's admin API (src/http/deliveries-api.ts); absent unless DELIVERIES_ADMIN_TOKEN is set.
+  if (deliveries) app.use('/admin/deliveries', deliveries);
   app.use((_req, res) => {
     res.status(404).json({ status: 'error', error: 'not found' });
   });

@@ -12,6 +12,7 @@ import { isValidName } from '../config/keys.js';
 import { deliver, DeliveryError } from '../delivery/deliver.js';
 import { isSafeId, requestDeliveryId } from '../delivery/delivery-id.js';
 import { DeliveryTimeouts, type Deadline } from '../delivery/timeouts.js';
+import { spoolAndAnswer, type Spool } from '../delivery/spool-answer.js';
 import type { Delivery } from '../delivery/types.js';
 import { RETRY_AFTER_SECONDS } from '../errors.js';
 import { sensitiveHeaders } from '../observability/sensitive.js';
@@ -40,6 +41,8 @@ export interface WebhookHandlerOptions {
   readonly accessLog?: boolean;
   /** Repeated delivery failures (same webhook, module and reason) are logged once, then as one summary per interval. Default 10 s. */
   readonly logSummaryIntervalMs?: number;
+  /** The durable spool: webhooks with `retry.enabled` and a spool connection answer 202 once spooled. */
+  readonly spool?: Spool;
 }
 
 export type WebhookHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
@@ -268,6 +271,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       if (claim.kind === 'busy') return sendError(res, 503, 'a delivery with this id is in progress; retry later', RETRY_AFTER);
       if (claim.kind === 'unavailable') return sendError(res, 503, 'deduplication store unavailable; retry later', RETRY_AFTER);
     }
+    const spoolConnection = options.spool?.connectionFor(hook);
+    if (options.spool && spoolConnection !== undefined) return spoolAndAnswer(options.spool, spoolConnection, hook, delivery, claim, res, logger);
     try {
       await deliver(hook.outputs, hook.execution, delivery, timeouts);
     } catch (err) {

@@ -56,6 +56,20 @@ const webhookBase = Type.Object(
     ),
     json_schema: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema the payload must match (422 otherwise).' })),
     max_body_bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 104857600 })),
+    // CWM's retry fields and defaults (seconds, as CWM has them); `connection` names the spool's Redis (else SPOOL_CONNECTION).
+    retry: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Boolean({ default: false }),
+          max_attempts: Type.Integer({ minimum: 1, maximum: 20, default: 3 }),
+          initial_delay: Type.Number({ minimum: 0, maximum: 60, default: 1 }),
+          max_delay: Type.Number({ minimum: 0, maximum: 60, default: 60 }),
+          backoff_multiplier: Type.Number({ minimum: 0.1, maximum: 10, default: 2 }),
+          connection: Type.Optional({ ...name, description: 'Redis connection of the durable spool; default: SPOOL_CONNECTION.' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     dedupe: Type.Optional(
       Type.Object(
         {
