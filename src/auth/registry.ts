@@ -6,9 +6,11 @@
 import { declareSensitiveHeaders } from '../observability/sensitive.js';
 import { authorizationCheck } from './authorization.js';
 import { basicAuthCheck } from './basic-auth.js';
+import { digestAuthCheck } from './digest-auth.js';
 import { headerAuthCheck } from './header-auth.js';
 import { hmacCheck } from './hmac.js';
 import { ipWhitelistCheck } from './ip-whitelist.js';
+import { jwtCheck } from './jwt.js';
 import { queryAuthCheck } from './query-auth.js';
 import { rateLimitCheck } from './rate-limit/index.js';
 import { signatureCheck } from './signature/index.js';
@@ -19,6 +21,8 @@ export const CHECKS: readonly CheckModule[] = [
   ipWhitelistCheck,
   authorizationCheck,
   basicAuthCheck,
+  digestAuthCheck,
+  jwtCheck,
   headerAuthCheck,
   queryAuthCheck,
   hmacCheck,
