@@ -17,6 +17,7 @@ import { headerValue } from './request-headers.js';
 import { unauthorized } from './rejections.js';
 import { secret } from './schema-parts.js';
 import { defineCheck, type Rejection } from './types.js';
+import { VerifiedCache } from './verified-cache.js';
 
 const PARAM = /([A-Za-z0-9_-]+)[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^,\s"]*))/g;
 
@@ -77,8 +78,13 @@ export const digestAuthCheck = defineCheck({
       const age = Math.floor(ctx.now() / 1000) - Number(ts);
       return age >= -5 && age <= config.nonce_lifetime_seconds ? 'ok' : 'stale';
     };
+    const verified = new VerifiedCache();
     return (req) => {
-      const p = digestParams(headerValue(req.headers, 'authorization'));
+      const header = headerValue(req.headers, 'authorization');
+      // A header that verified for this method and path stays valid until its nonce expires.
+      const cacheKey = header === undefined ? '' : VerifiedCache.keyOf(`${req.method} ${req.path}\0${header}`);
+      if (header !== undefined && verified.has(cacheKey, ctx.now())) return null;
+      const p = digestParams(header);
       if (p === undefined) return challenge('digest credentials required', false);
       const username = p.get('username');
       const nonce = p.get('nonce');
@@ -105,7 +111,9 @@ export const digestAuthCheck = defineCheck({
       const userOk = matchesDigest(userDigest, username);
       if (!(responseOk && userOk)) return challenge('invalid digest credentials', false);
       // Right credentials on an expired nonce: the client retries with the fresh one without asking the user (RFC 7616 §3.3).
-      return state === 'stale' ? challenge('stale digest nonce', true) : null;
+      if (state === 'stale') return challenge('stale digest nonce', true);
+      verified.add(cacheKey, (Number(nonce.slice(0, nonce.indexOf('.'))) + config.nonce_lifetime_seconds + 1) * 1000);
+      return null;
     };
   },
 });

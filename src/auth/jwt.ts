@@ -13,6 +13,7 @@ import { stringEnum } from '../schema-kit.js';
 import { headerValue } from './request-headers.js';
 import { storeUnavailable, unauthorized } from './rejections.js';
 import { defineCheck, type CheckResult } from './types.js';
+import { VerifiedCache } from './verified-cache.js';
 
 export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512'] as const;
 
@@ -23,7 +24,7 @@ export function bearerToken(header: string | undefined): string | undefined {
   return m ? (m[1] as string) : undefined;
 }
 
-type Key = Uint8Array | JoseKey;
+export type Key = Uint8Array | JoseKey;
 export type KeySource = Key | JWTVerifyGetKey | Promise<Key>;
 
 /** The key jose verifies with, imported once: HMAC secret bytes, a PEM public key, or a remote JWKS. */
@@ -33,6 +34,11 @@ export function keySource(pointer: string, secret: string | undefined, jwksUrl: 
     return createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: jwksTimeoutMs, cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 });
   }
   if (secret === undefined) throw new ConfigError(pointer, 'needs "secret" or "jwks_url"');
+  return staticKey(pointer, secret, algorithm);
+}
+
+/** A configured HMAC secret or PEM public key, imported once. */
+export function staticKey(pointer: string, secret: string, algorithm: string): Uint8Array | Promise<Key> {
   if (algorithm.startsWith('HS')) return new TextEncoder().encode(secret);
   if (!secret.includes('-----BEGIN PUBLIC KEY-----')) throw new ConfigError(`${pointer}/secret`, `must be a PEM public key (SPKI) for ${algorithm}`);
   const imported = importSPKI(secret, algorithm);
@@ -121,11 +127,20 @@ export const jwtCheck = defineCheck({
       ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
       ...(config.audience === undefined ? {} : { audience: config.audience }),
     };
+    const verified = new VerifiedCache();
     return async (req, signal) => {
       const token = bearerToken(headerValue(req.headers, 'authorization'));
       if (token === undefined) return missing;
-      const r = await verifyJwt(token, key, { ...base, currentDate: new Date(ctx.now()) }, config.verify_exp, signal, fail);
-      return r.ok ? null : r.rejection;
+      const now = ctx.now();
+      const cacheKey = VerifiedCache.keyOf(token);
+      if (verified.has(cacheKey, now)) return null;
+      const r = await verifyJwt(token, key, { ...base, currentDate: new Date(now) }, config.verify_exp, signal, fail);
+      if (!r.ok) return r.rejection;
+      // Same token, same answer until it expires (or, without exp, for a minute: a JWKS key may be withdrawn).
+      const exp = r.claims.exp;
+      const until = typeof exp === 'number' && config.verify_exp ? Math.min(now + 60_000, (exp + config.leeway_seconds) * 1000) : now + 60_000;
+      verified.add(cacheKey, until);
+      return null;
     };
   },
 });

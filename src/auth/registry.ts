@@ -11,6 +11,7 @@ import { headerAuthCheck } from './header-auth.js';
 import { hmacCheck } from './hmac.js';
 import { ipWhitelistCheck } from './ip-whitelist.js';
 import { jwtCheck } from './jwt.js';
+import { oauth2Check } from './oauth2.js';
 import { queryAuthCheck } from './query-auth.js';
 import { rateLimitCheck } from './rate-limit/index.js';
 import { signatureCheck } from './signature/index.js';
@@ -23,6 +24,7 @@ export const CHECKS: readonly CheckModule[] = [
   basicAuthCheck,
   digestAuthCheck,
   jwtCheck,
+  oauth2Check,
   headerAuthCheck,
   queryAuthCheck,
   hmacCheck,
