@@ -128,18 +128,23 @@ export const jwtCheck = defineCheck({
       ...(config.audience === undefined ? {} : { audience: config.audience }),
     };
     const verified = new VerifiedCache();
-    return async (req, signal) => {
-      const token = bearerToken(headerValue(req.headers, 'authorization'));
-      if (token === undefined) return missing;
-      const now = ctx.now();
-      const cacheKey = VerifiedCache.keyOf(token);
-      if (verified.has(cacheKey, now)) return null;
+    const verify = async (token: string, cacheKey: string, now: number, signal: AbortSignal): Promise<CheckResult> => {
       const r = await verifyJwt(token, key, { ...base, currentDate: new Date(now) }, config.verify_exp, signal, fail);
       if (!r.ok) return r.rejection;
       // Same token, same answer until it expires (or, without exp, for a minute: a JWKS key may be withdrawn).
       const exp = r.claims.exp;
       const until = typeof exp === 'number' && config.verify_exp ? Math.min(now + 60_000, (exp + config.leeway_seconds) * 1000) : now + 60_000;
       verified.add(cacheKey, until);
+      return null;
+    };
+    // Synchronous on a cache hit: no promise, no deadline race for a token already verified.
+    return (req, signal) => {
+      const token = bearerToken(headerValue(req.headers, 'authorization'));
+      if (token === undefined) return missing;
+      const now = ctx.now();
+      const cacheKey = VerifiedCache.keyOf(token);
+      if (verified.has(cacheKey, now)) return null;
+      return verify(token, cacheKey, now, signal);
       return null;
     };
   },

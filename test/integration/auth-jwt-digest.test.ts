@@ -28,7 +28,7 @@ async function curlStatus(args: string[]): Promise<number> {
   return Number(stdout);
 }
 
-test('jwt (PEM, JWKS, hung JWKS) and digest_auth (curl --digest) against a running cwm', async (t) => {
+test('jwt (PEM, JWKS, hung JWKS), oauth2 (introspection, hung endpoint) and digest_auth (curl --digest) against a running cwm', async (t) => {
   const now = Math.floor(Date.now() / 1000);
   const rs = pyJwt('RS256', { exp: now + 600, iss: 'idp' }, '', 'k1');
   const hs = pyJwt('HS256', { exp: now + 600 }, 'jwt-secret');
@@ -38,12 +38,23 @@ test('jwt (PEM, JWKS, hung JWKS) and digest_auth (curl --digest) against a runni
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [rs.jwk] }));
   });
   const hung = await listen(() => undefined); // accepts and never answers
+  // RFC 7662 introspection endpoint: a real HTTP peer in the test.
+  const introspection = await listen((req, res) => {
+    let text = '';
+    req.on('data', (d: Buffer) => (text += d.toString()));
+    req.on('end', () => {
+      const active = new URLSearchParams(text).get('token') === 'opaque-good';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(active ? { active: true, scope: 'hooks' } : { active: false }));
+    });
+  });
   const dir = makeConfigDir();
   dir.write('webhooks.json', {
     hs: { module: 'log', jwt: { secret: 'jwt-secret' } },
     pem: { module: 'log', jwt: { secret: rs.publicPem, algorithm: 'RS256', issuer: 'idp' } },
     jwks: { module: 'log', jwt: { jwks_url: `${jwks.url}/jwks.json`, algorithm: 'RS256' } },
     hung: { module: 'log', jwt: { jwks_url: `${hung.url}/jwks.json`, algorithm: 'RS256' } },
+    o2: { module: 'log', oauth2: { introspection_endpoint: `${introspection.url}/introspect`, required_scope: ['hooks'] } },
+    o2hung: { module: 'log', oauth2: { introspection_endpoint: `${hung.url}/introspect` } },
     dig: { module: 'log', digest_auth: { username: 'alice', password: 'wonder land' } },
     dig256: { module: 'log', digest_auth: { username: 'alice', password: 'wonder land', algorithm: 'SHA-256' } },
   });
@@ -52,6 +63,7 @@ test('jwt (PEM, JWKS, hung JWKS) and digest_auth (curl --digest) against a runni
   t.after(async () => {
     await cwm.stop();
     jwks.server.close();
+    introspection.server.close();
     hung.server.closeAllConnections();
     hung.server.close();
     dir.remove();
@@ -72,6 +84,11 @@ test('jwt (PEM, JWKS, hung JWKS) and digest_auth (curl --digest) against a runni
   assert.equal(cut.status, 503, 'a JWKS that never answers is cut at the deadline');
   assert.ok(cut.headers.get('retry-after'));
   assert.ok(Date.now() - started < 4500, 'answered at OUTPUT_TIMEOUT_MS, before the 5 s JWKS timeout');
+
+  assert.equal((await cwm.post('/webhook/o2', { a: 1 }, { authorization: 'Bearer opaque-good' })).status, 200, 'oauth2 introspection');
+  assert.equal((await cwm.post('/webhook/o2', { a: 1 }, { authorization: 'Bearer opaque-bad' })).status, 401);
+  assert.equal((await cwm.post('/webhook/o2', { a: 1 })).status, 401);
+  assert.equal((await cwm.post('/webhook/o2hung', { a: 1 }, { authorization: 'Bearer opaque-good' })).status, 503, 'introspection that never answers is cut at the deadline');
 
   for (const path of ['dig', 'dig256']) {
     const url = `${cwm.baseUrl}/webhook/${path}`;
