@@ -145,7 +145,6 @@ export const jwtCheck = defineCheck({
       const cacheKey = VerifiedCache.keyOf(token);
       if (verified.has(cacheKey, now)) return null;
       return verify(token, cacheKey, now, signal);
-      return null;
     };
   },
 });

@@ -13,6 +13,7 @@ import { ipWhitelistCheck } from './ip-whitelist.js';
 import { jwtCheck } from './jwt.js';
 import { oauth2Check } from './oauth2.js';
 import { queryAuthCheck } from './query-auth.js';
+import { recaptchaCheck } from './recaptcha.js';
 import { rateLimitCheck } from './rate-limit/index.js';
 import { signatureCheck } from './signature/index.js';
 import type { CheckModule } from './types.js';
@@ -25,6 +26,7 @@ export const CHECKS: readonly CheckModule[] = [
   digestAuthCheck,
   jwtCheck,
   oauth2Check,
+  recaptchaCheck,
   headerAuthCheck,
   queryAuthCheck,
   hmacCheck,

@@ -28,7 +28,7 @@ async function curlStatus(args: string[]): Promise<number> {
   return Number(stdout);
 }
 
-test('jwt (PEM, JWKS, hung JWKS), oauth2 (introspection, hung endpoint) and digest_auth (curl --digest) against a running cwm', async (t) => {
+test('jwt (PEM, JWKS, hung JWKS), oauth2 (introspection, hung endpoint), recaptcha (local siteverify stand-in) and digest_auth (curl --digest) against a running cwm', async (t) => {
   const now = Math.floor(Date.now() / 1000);
   const rs = pyJwt('RS256', { exp: now + 600, iss: 'idp' }, '', 'k1');
   const hs = pyJwt('HS256', { exp: now + 600 }, 'jwt-secret');
@@ -47,6 +47,16 @@ test('jwt (PEM, JWKS, hung JWKS), oauth2 (introspection, hung endpoint) and dige
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(active ? { active: true, scope: 'hooks' } : { active: false }));
     });
   });
+  // A small local stand-in for Google's siteverify (documented form POST, JSON answer).
+  const siteverify = await listen((req, res) => {
+    let text = '';
+    req.on('data', (d: Buffer) => (text += d.toString()));
+    req.on('end', () => {
+      const form = new URLSearchParams(text);
+      const ok = form.get('secret') === 'site-secret' && form.get('response') === 'human';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ok ? { success: true, score: 0.9 } : { success: false }));
+    });
+  });
   const dir = makeConfigDir();
   dir.write('webhooks.json', {
     hs: { module: 'log', jwt: { secret: 'jwt-secret' } },
@@ -55,15 +65,17 @@ test('jwt (PEM, JWKS, hung JWKS), oauth2 (introspection, hung endpoint) and dige
     hung: { module: 'log', jwt: { jwks_url: `${hung.url}/jwks.json`, algorithm: 'RS256' } },
     o2: { module: 'log', oauth2: { introspection_endpoint: `${introspection.url}/introspect`, required_scope: ['hooks'] } },
     o2hung: { module: 'log', oauth2: { introspection_endpoint: `${hung.url}/introspect` } },
+    cap: { module: 'log', recaptcha: { secret_key: 'site-secret' } },
     dig: { module: 'log', digest_auth: { username: 'alice', password: 'wonder land' } },
     dig256: { module: 'log', digest_auth: { username: 'alice', password: 'wonder land', algorithm: 'SHA-256' } },
   });
   dir.write('connections.json', {});
-  const cwm = await startCwm({ CONFIG_BACKEND: 'file', CONFIG_DIR: dir.path, OUTPUT_TIMEOUT_MS: '500' });
+  const cwm = await startCwm({ CONFIG_BACKEND: 'file', CONFIG_DIR: dir.path, OUTPUT_TIMEOUT_MS: '500', RECAPTCHA_VERIFY_URL: `${siteverify.url}/recaptcha/api/siteverify` });
   t.after(async () => {
     await cwm.stop();
     jwks.server.close();
     introspection.server.close();
+    siteverify.server.close();
     hung.server.closeAllConnections();
     hung.server.close();
     dir.remove();
@@ -89,6 +101,10 @@ test('jwt (PEM, JWKS, hung JWKS), oauth2 (introspection, hung endpoint) and dige
   assert.equal((await cwm.post('/webhook/o2', { a: 1 }, { authorization: 'Bearer opaque-bad' })).status, 401);
   assert.equal((await cwm.post('/webhook/o2', { a: 1 })).status, 401);
   assert.equal((await cwm.post('/webhook/o2hung', { a: 1 }, { authorization: 'Bearer opaque-good' })).status, 503, 'introspection that never answers is cut at the deadline');
+
+  assert.equal((await cwm.post('/webhook/cap', { a: 1 }, { 'x-recaptcha-token': 'human' })).status, 200, 'recaptcha');
+  assert.equal((await cwm.post('/webhook/cap', { a: 1 }, { 'x-recaptcha-token': 'bot' })).status, 401);
+  assert.equal((await cwm.post('/webhook/cap', { a: 1 })).status, 401);
 
   for (const path of ['dig', 'dig256']) {
     const url = `${cwm.baseUrl}/webhook/${path}`;
