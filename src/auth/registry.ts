@@ -11,6 +11,7 @@ import { headerAuthCheck } from './header-auth.js';
 import { hmacCheck } from './hmac.js';
 import { ipWhitelistCheck } from './ip-whitelist.js';
 import { jwtCheck } from './jwt.js';
+import { oauth1Check } from './oauth1.js';
 import { oauth2Check } from './oauth2.js';
 import { queryAuthCheck } from './query-auth.js';
 import { recaptchaCheck } from './recaptcha.js';
@@ -25,6 +26,7 @@ export const CHECKS: readonly CheckModule[] = [
   basicAuthCheck,
   digestAuthCheck,
   jwtCheck,
+  oauth1Check,
   oauth2Check,
   recaptchaCheck,
   headerAuthCheck,

@@ -57,3 +57,27 @@ print(H(':'.join([ha1, a['nonce'], a['nc'], a['cnonce'], 'auth', ha2])))
     p,
   );
 }
+
+/** An RFC 5849 Authorization header signed by python (hmac + urllib.parse.quote), independent of src/auth/oauth1.ts. */
+export function pyOAuth1(p: { method: string; url: string; query?: string; form?: string; consumerKey: string; consumerSecret: string; tokenSecret?: string; signatureMethod: string; timestamp: number; nonce: string }): string {
+  return python(
+    `
+import sys, json, hmac, hashlib, base64
+from urllib.parse import quote, parse_qsl
+a = json.load(sys.stdin)
+e = lambda s: quote(s, safe='~')
+o = {'oauth_consumer_key': a['consumerKey'], 'oauth_signature_method': a['signatureMethod'], 'oauth_timestamp': str(a['timestamp']), 'oauth_nonce': a['nonce'], 'oauth_version': '1.0'}
+key = e(a['consumerSecret']) + '&' + e(a.get('tokenSecret') or '')
+if a['signatureMethod'] == 'PLAINTEXT':
+    sig = key
+else:
+    params = list(o.items()) + parse_qsl(a.get('query') or '', keep_blank_values=True) + parse_qsl(a.get('form') or '', keep_blank_values=True)
+    norm = '&'.join(k + '=' + v for k, v in sorted((e(k), e(v)) for k, v in params))
+    base = a['method'].upper() + '&' + e(a['url']) + '&' + e(norm)
+    sig = base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha1 if a['signatureMethod'] == 'HMAC-SHA1' else hashlib.sha256).digest()).decode()
+o['oauth_signature'] = sig
+print('OAuth realm="x", ' + ', '.join(k + '="' + e(v) + '"' for k, v in o.items()))
+`,
+    p,
+  );
+}
