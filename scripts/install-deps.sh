@@ -15,6 +15,8 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# The auth tests sign their vectors with python (hmac, hashlib, cryptography), independently of jose.
+python3 -c "import cryptography" >/dev/null 2>&1 || need+=(python3 python3-cryptography)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
