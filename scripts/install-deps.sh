@@ -26,6 +26,8 @@ command -v clickhouse-server >/dev/null 2>&1 || need+=(clickhouse-server clickho
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
 command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
+# The auth tests sign their vectors with python (hmac, hashlib, cryptography), independently of jose.
+python3 -c "import cryptography" >/dev/null 2>&1 || need+=(python3 python3-cryptography)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

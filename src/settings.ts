@@ -66,6 +66,8 @@ export interface Settings {
   spoolLockMs: number;
   /** Bearer token of the /admin/deliveries API; unset: the API is off (404). */
   deliveriesAdminToken?: string;
+  /** Google's siteverify endpoint; a test points it at a local stand-in speaking the same API. */
+  recaptchaVerifyUrl: string;
 }
 
 /** The soft RLIMIT_NOFILE, read from /proc (Linux); undefined elsewhere. */
@@ -207,5 +209,15 @@ export function loadSettings(env: Env = process.env): Settings {
     spoolConcurrency: intVar(env, 'SPOOL_CONCURRENCY', 16, 1),
     spoolLockMs: intVar(env, 'SPOOL_LOCK_MS', 30000, 1000),
     deliveriesAdminToken: optional(env, 'DELIVERIES_ADMIN_TOKEN'),
+    recaptchaVerifyUrl: recaptchaVerifyUrl(env),
   };
+}
+
+export const GOOGLE_SITEVERIFY = 'https://www.google.com/recaptcha/api/siteverify';
+
+/** RECAPTCHA_VERIFY_URL, read here like every variable; the recaptcha check asks for it when it compiles. */
+export function recaptchaVerifyUrl(env: Env = process.env): string {
+  const url = env.RECAPTCHA_VERIFY_URL || GOOGLE_SITEVERIFY;
+  if (!/^https?:\/\//i.test(url)) throw new SettingsError(`RECAPTCHA_VERIFY_URL must be an http(s) URL, got ${JSON.stringify(url)}`);
+  return url;
 }

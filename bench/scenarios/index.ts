@@ -4,6 +4,7 @@
  */
 import type { Scenario } from '../lib/scenario.js';
 import { abScenario } from './ab.js';
+import { authScenario } from './auth.js';
 import { configStormScenario } from './config-storm.js';
 import { etcdConfigScenario } from './etcd-config.js';
 import { httpScenario } from './http.js';
@@ -12,4 +13,4 @@ import { outputsScenario } from './outputs.js';
 import { securityScenario } from './security.js';
 import { watchEventScenario } from './watch-event.js';
 
-export const SCENARIOS: readonly Scenario[] = [httpScenario, securityScenario, outputsScenario, manyWebhooksScenario, etcdConfigScenario, watchEventScenario, configStormScenario, abScenario];
+export const SCENARIOS: readonly Scenario[] = [httpScenario, securityScenario, authScenario, outputsScenario, manyWebhooksScenario, etcdConfigScenario, watchEventScenario, configStormScenario, abScenario];
