@@ -34,18 +34,18 @@ export interface Cwm {
   stop(): Promise<void>;
 }
 
-function trustedProxies(cidrs: readonly string[]): ReturnType<typeof compileCidrs> | null {
+function trustedProxies(cidrs: readonly string[], variable: string): ReturnType<typeof compileCidrs> | null {
   if (cidrs.length === 0) return null;
   try {
     return compileCidrs(cidrs);
   } catch (err) {
-    if (err instanceof CidrError) throw new SettingsError(`TRUSTED_PROXIES: ${err.message}`);
+    if (err instanceof CidrError) throw new SettingsError(`${variable}: ${err.message}`);
     throw err;
   }
 }
 
 export function createCwm(settings: Settings, logger: Logger, provider?: ConfigProvider): Cwm {
-  const clientIp = clientIpResolver(trustedProxies(settings.trustedProxies));
+  const clientIp = clientIpResolver(trustedProxies(settings.trustedProxies, settings.trustedProxiesVar));
   const metrics = new Metrics({ perWebhook: settings.metricsPerWebhook });
   const connections = new LiveConnections(logger.child({ component: 'connections' }), { timeoutMs: settings.outputTimeoutMs });
   const manager = new ConfigManager({

@@ -37,6 +37,8 @@ export interface Settings {
   maxBodyBytes: number;
   maxJsonDepth: number;
   trustedProxies: string[];
+  /** Which variable trustedProxies came from, so an error names what the operator wrote. */
+  trustedProxiesVar: 'TRUSTED_PROXIES' | 'TRUSTED_PROXY_IPS';
   configEnvAllowlist: RegExp;
   shutdownTimeoutMs: number;
   metricsPerWebhook: boolean;
@@ -111,6 +113,19 @@ function intVar(env: Env, name: string, fallback: number, min = 0): number {
 
 function listVar(env: Env, name: string): string[] {
   return (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/**
+ * TRUSTED_PROXY_IPS is CWM's name for TRUSTED_PROXIES. Both set to different
+ * lists is ambiguous about whom to trust, so it refuses to start.
+ */
+function trustedProxiesSetting(env: Env): Pick<Settings, 'trustedProxies' | 'trustedProxiesVar'> {
+  const ours = listVar(env, 'TRUSTED_PROXIES');
+  const cwms = listVar(env, 'TRUSTED_PROXY_IPS');
+  if (ours.length > 0 && cwms.length > 0 && ours.join(',') !== cwms.join(',')) {
+    throw new SettingsError('TRUSTED_PROXIES and TRUSTED_PROXY_IPS (its CWM alias) are both set, to different lists: set one');
+  }
+  return ours.length > 0 || cwms.length === 0 ? { trustedProxies: ours, trustedProxiesVar: 'TRUSTED_PROXIES' } : { trustedProxies: cwms, trustedProxiesVar: 'TRUSTED_PROXY_IPS' };
 }
 
 function optional(env: Env, name: string): string | undefined {
@@ -191,7 +206,7 @@ export function loadSettings(env: Env = process.env): Settings {
     outputTimeoutMs: intVar(env, 'OUTPUT_TIMEOUT_MS', 5000, 1),
     maxBodyBytes: intVar(env, 'MAX_BODY_BYTES', 1024 * 1024, 1),
     maxJsonDepth: intVar(env, 'MAX_JSON_DEPTH', 64, 1),
-    trustedProxies: listVar(env, 'TRUSTED_PROXIES'),
+    ...trustedProxiesSetting(env),
     configEnvAllowlist: regexVar(env, 'CONFIG_ENV_ALLOWLIST', '^CWM_'),
     shutdownTimeoutMs: intVar(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 0),
     metricsPerWebhook: boolVar(env, 'METRICS_PER_WEBHOOK'),

@@ -5,7 +5,7 @@
  */
 import { describeJsonError } from '../config/json-error.js';
 import { judgeConfig } from '../config/judge.js';
-import { isValidName } from '../config/keys.js';
+import { isCommentEntry, isValidName } from '../config/keys.js';
 import type { EntryKind } from '../config/validation.js';
 import { loadSettings } from '../settings.js';
 
@@ -47,6 +47,7 @@ export function checkMany(kind: EntryKind, value: unknown, source: string): Prob
   }
   const problems: Problem[] = [];
   for (const [name, config] of Object.entries(value)) {
+    if (isCommentEntry(name, config)) continue;
     const where = `${source}#${name}`;
     if (!isValidName(name)) problems.push({ source: where, errors: ['name must match ^[A-Za-z0-9_-]{1,64}$'] });
     else {

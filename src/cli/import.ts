@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { IRequestOp } from 'etcd3';
-import { formatKey, isValidName, type EntryKey } from '../config/keys.js';
+import { formatKey, isCommentEntry, isValidName, type EntryKey } from '../config/keys.js';
 import { FileConfigError, readConfigEntries } from '../config/providers/file.js';
 import { loadSettings } from '../settings.js';
 import { err, EXIT, invalidInput, out, parseCommand, stringFlag, usageError, type Command } from './common.js';
@@ -57,13 +57,13 @@ async function planFromExport(path: string): Promise<{ plan: Planned[]; problems
     return { plan: [], problems: [{ source: path, errors: ['/ must be {"connections": {...}, "webhooks": {"<namespace>": {...}}} as printed by cwm export'] }] };
   }
   const problems = checkMany('connection', value.connections ?? {}, `${path}#connections`);
-  const plan: Planned[] = Object.entries((value.connections ?? {}) as Record<string, unknown>).map(([name, v]) => ({ key: { kind: 'connection', name }, value: v }));
+  const plan: Planned[] = Object.entries((value.connections ?? {}) as Record<string, unknown>).filter(([name, v]) => !isCommentEntry(name, v)).map(([name, v]) => ({ key: { kind: 'connection', name }, value: v }));
   for (const [namespace, hooks] of Object.entries((value.webhooks ?? {}) as Record<string, unknown>)) {
     const where = `${path}#webhooks/${namespace}`;
     if (!isValidName(namespace)) problems.push({ source: where, errors: ['namespace must match ^[A-Za-z0-9_-]{1,64}$'] });
     else {
       problems.push(...checkMany('webhook', hooks, where));
-      if (isObject(hooks)) for (const [id, v] of Object.entries(hooks)) plan.push({ key: { kind: 'webhook', namespace, id }, value: v });
+      if (isObject(hooks)) for (const [id, v] of Object.entries(hooks)) if (!isCommentEntry(id, v)) plan.push({ key: { kind: 'webhook', namespace, id }, value: v });
     }
   }
   return { plan, problems };

@@ -44,3 +44,12 @@ export function formatKey(prefix: string, entry: EntryKey): string {
 export function entryId(entry: EntryKey): string {
   return entry.kind === 'webhook' ? `w/${entry.namespace}/${entry.id}` : `c/${entry.name}`;
 }
+
+/**
+ * CWM's files annotate themselves with `"_comment": "..."` entries; a string
+ * under a name starting with `_comment` is such a note, never a config, so the
+ * file backend, `cwm import` and `cwm validate --many` skip it.
+ */
+export function isCommentEntry(name: string, value: unknown): boolean {
+  return name.startsWith('_comment') && typeof value === 'string';
+}

@@ -32,3 +32,23 @@ test('an invalid TRUSTED_PROXIES refuses to start, naming the variable', () => {
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /TRUSTED_PROXIES: "not-a-cidr" is not an IP address or CIDR/);
 });
+
+test("CWM's TRUSTED_PROXY_IPS works as TRUSTED_PROXIES", async () => {
+  const alias = await startCwm({ CONFIG_DIR: dir.path, TRUSTED_PROXY_IPS: '127.0.0.1/32,::1' });
+  try {
+    assert.equal((await alias.post('/webhook/private', {}, { 'x-forwarded-for': '10.1.2.3' })).status, 200);
+    assert.equal((await alias.post('/webhook/private', {}, { 'x-forwarded-for': '203.0.113.7' })).status, 403);
+  } finally {
+    assert.equal(await alias.stop(), 0);
+  }
+});
+
+test('TRUSTED_PROXY_IPS errors name it; both names set to different lists refuse to start', () => {
+  const env = { PATH: process.env.PATH ?? '', CONFIG_DIR: dir.path, PORT: '0' };
+  const bad = spawnSync(process.execPath, [CLI, 'serve'], { env: { ...env, TRUSTED_PROXY_IPS: 'not-a-cidr' }, encoding: 'utf8', timeout: 10_000 });
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /TRUSTED_PROXY_IPS: "not-a-cidr" is not an IP address or CIDR/);
+  const both = spawnSync(process.execPath, [CLI, 'serve'], { env: { ...env, TRUSTED_PROXIES: '127.0.0.1', TRUSTED_PROXY_IPS: '10.0.0.1' }, encoding: 'utf8', timeout: 10_000 });
+  assert.equal(both.status, 2, both.stderr);
+  assert.match(both.stderr, /both set, to different lists/);
+});

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { describeJsonError } from '../json-error.js';
-import { isValidName, type EntryKey } from '../keys.js';
+import { isCommentEntry, isValidName, type EntryKey } from '../keys.js';
 import type { ConfigProvider, ConfigSink, RawEntry, SourceState } from '../provider.js';
 
 export interface FileProviderOptions {
@@ -56,6 +56,7 @@ export async function readConfigEntries(dir: string, namespace: string): Promise
   const entries: RawEntry[] = [];
   const rejected: RejectedName[] = [];
   const add = (path: string, name: string, value: unknown, key: EntryKey): void => {
+    if (isCommentEntry(name, value)) return;
     if (!isValidName(name)) {
       rejected.push({ file: path, name, reason: 'config name must match ^[A-Za-z0-9_-]{1,64}$' });
       return;

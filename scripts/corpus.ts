@@ -1,0 +1,86 @@
+/**
+ * `npm run corpus`: runs every config in CWM's own corpus (test/data/cwm-corpus,
+ * collected from CWM's repository: examples, docs, tests) through the
+ * receiver's judge and prints the accepted share with refusals grouped by
+ * reason. test/unit/cwm-corpus.test.ts asserts the share never falls below
+ * the recorded figure, so it only ratchets up.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { judgeConfig } from '../src/config/judge.js';
+import type { EntryKind } from '../src/config/validation.js';
+
+const CORPUS_DIR = join(import.meta.dirname, '..', '..', 'test', 'data', 'cwm-corpus');
+
+export interface KindFigures {
+  readonly total: number;
+  readonly accepted: number;
+  /** Refusal reason (values and entry names stripped) → how many entries it refused. */
+  readonly reasons: ReadonlyMap<string, number>;
+  readonly refused: readonly { name: string; errors: readonly string[] }[];
+}
+
+/**
+ * One reason per error line, with what varies between entries taken out: the
+ * pointer's array indexes and the quoted values, so that "module must be one
+ * of …" groups every unknown module together.
+ */
+export function reasonOf(line: string): string {
+  return line
+    .replace(/\/\d+(?=\/|\s|:|$)/g, '/N')
+    .replace(/environment variable [A-Za-z0-9_]+/g, 'environment variable X')
+    .replace(/"[^"]*"/g, '"…"');
+}
+
+/** A value of the shape the name suggests (ports are numbers, URLs are URLs); secrets long enough for any minimum length. */
+function representative(name: string): string {
+  const upper = name.toUpperCase();
+  if (upper.endsWith('PORT')) return '6379';
+  if (upper.includes('URL') || upper.includes('ENDPOINT')) return 'https://corpus.example/';
+  if (upper.endsWith('HOST')) return 'corpus.example';
+  return 'corpus-placeholder-value-0123456789abcdef';
+}
+
+const representativeEnv = new Proxy<Record<string, string | undefined>>({}, {
+  get: (_target, name) => (typeof name === 'string' ? representative(name) : undefined),
+});
+
+export function judgeCorpus(kind: EntryKind): KindFigures {
+  const file = kind === 'webhook' ? 'webhooks.json' : 'connections.json';
+  const entries = Object.entries(JSON.parse(readFileSync(join(CORPUS_DIR, file), 'utf8')) as Record<string, unknown>);
+  // CWM fills any {$NAME} from its environment; an operator migrating widens
+  // CONFIG_ENV_ALLOWLIST to its names and sets them. So every name is allowed
+  // here and every name is "set" to a representative value, so that what gets
+  // judged is the config, not this machine's environment.
+  const environment = { envAllowlist: /^[A-Za-z_][A-Za-z0-9_]*$/, env: representativeEnv };
+  const reasons = new Map<string, number>();
+  const refused: { name: string; errors: readonly string[] }[] = [];
+  let accepted = 0;
+  for (const [name, config] of entries) {
+    const errors = judgeConfig(kind, config, environment);
+    if (errors.length === 0) {
+      accepted++;
+      continue;
+    }
+    refused.push({ name, errors });
+    for (const reason of new Set(errors.map(reasonOf))) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  }
+  return { total: entries.length, accepted, reasons, refused };
+}
+
+export function share(f: KindFigures): number {
+  return f.total === 0 ? 0 : f.accepted / f.total;
+}
+
+export function formatFigures(label: string, f: KindFigures, verbose = false): string {
+  const lines = [`${label}: ${f.accepted}/${f.total} accepted (${(100 * share(f)).toFixed(1)}%)`];
+  for (const [reason, count] of [...f.reasons].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) lines.push(`  ${String(count).padStart(4)}  ${reason}`);
+  if (verbose) for (const r of f.refused) lines.push(`  - ${r.name}: ${r.errors.join(' | ')}`);
+  return lines.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const verbose = process.argv.includes('--verbose');
+  process.stdout.write(`${formatFigures('webhooks', judgeCorpus('webhook'), verbose)}\n${formatFigures('connections', judgeCorpus('connection'), verbose)}\n`);
+}
