@@ -17,6 +17,7 @@ import { sharedLineLogger } from '../observability/logger.js';
 import { findOutput } from '../outputs/registry.js';
 import { STRICT_OUTPUT_SETTINGS, type OutputContext, type OutputSettings } from '../outputs/types.js';
 import { retryPolicy, type RetryPolicy } from '../delivery/retry-policy.js';
+import { compileCredentialCleanup, type CredentialCleaner } from '../delivery/credential-cleanup.js';
 import type { OutputEntry, WebhookConfig } from './schema/webhook.js';
 import { compilePayloadSchema, formatErrors, releasePayloadSchema } from './validation.js';
 
@@ -39,6 +40,8 @@ export interface CompiledWebhook {
   readonly dedupe?: DeliveryDedupe;
   readonly outputs: readonly NamedOutput[];
   readonly execution: Execution;
+  /** CWM's credential_cleanup, when configured: applied to the payload and headers before outputs see them. */
+  readonly cleanCredentials?: CredentialCleaner;
   /** Present when `retry.enabled`: the delivery goes through the durable spool when one is configured (src/delivery/spool.ts). */
   readonly retry?: RetryPolicy;
   /** Every connection this webhook depends on (outputs, checks, dedupe). */
@@ -165,7 +168,8 @@ function bindOutputs(config: WebhookConfig, scope: WebhookScope): NamedOutput[] 
       // The schema's module enum is built from the same registry.
       if (!module) throw new ConfigError('/module', `unknown output module ${JSON.stringify(entry.module)}`);
       const spec = { module: entry.module, connection: entry.connection ?? '', topic: entry.topic, queueName: entry.queue_name };
-      bound.push({ module: entry.module, output: module.bind(entry['module-config'], spec, scope) });
+      const output = module.bind(entry['module-config'], spec, scope);
+      bound.push(entry.retry?.enabled ? { module: entry.module, output, retry: retryPolicy(entry.retry) } : { module: entry.module, output });
     } catch (err) {
       // Nothing half-built may outlive a failed compile: the previous version stays active instead.
       void closeAll(bound);
@@ -218,6 +222,7 @@ class Webhook implements CompiledWebhook {
   readonly validatePayload: CompiledWebhook['validatePayload'];
   readonly deliveryId: DeliveryIdSource;
   readonly execution: Execution;
+  readonly cleanCredentials: CredentialCleaner | undefined;
   readonly retry: RetryPolicy | undefined;
   readonly connections: readonly string[];
 
@@ -241,8 +246,16 @@ class Webhook implements CompiledWebhook {
     this.validatePayload = validator.fn;
     const signature = config as { signature?: { scheme?: string } };
     this.deliveryId = deliveryIdSource({ header: config.dedupe?.header, bodyId: signature.signature?.scheme === 'stripe' });
-    this.execution = config['chain-config'].execution;
     this.retry = config.retry?.enabled ? retryPolicy(config.retry) : undefined;
+    this.cleanCredentials = config.credential_cleanup ? compileCredentialCleanup(config.credential_cleanup) : undefined;
+    const chain = config['chain-config'];
+    this.execution = {
+      mode: chain.execution,
+      continueOnError: chain.continue_on_error,
+      timeoutMs: chain.timeout === undefined ? undefined : Math.round(chain.timeout * 1000),
+      // Without a spool the handler retries in process; the spool's workers ignore this (they retry durably).
+      retry: this.retry,
+    };
     this.connections = dependencies(config, checks);
   }
 

@@ -5,6 +5,7 @@
  * put, import) both call this, so they judge a value the same way.
  */
 import { ConfigError } from '../errors.js';
+import { normalizeCwmForms } from './cwm-forms.js';
 import { substituteEnv, SubstitutionError } from './env-substitution.js';
 import { describeJsonError } from './json-error.js';
 import { validateConfig, type EntryKind } from './validation.js';
@@ -39,9 +40,10 @@ export function prepareConfig(kind: EntryKind, value: unknown, environment: Entr
     if (err instanceof SubstitutionError) throw new ConfigError('', err.message);
     throw err;
   }
-  const errors = validateConfig(kind, substituted);
+  const normalized = normalizeCwmForms(kind, substituted);
+  const errors = validateConfig(kind, normalized);
   if (errors.length > 0) throw new ConfigError('', `schema: ${errors.join('; ')}`, errors);
-  return substituted;
+  return normalized;
 }
 
 /** parseConfigText + prepareConfig, skipping the deep copy of substitution when the text cannot hold a placeholder. */
@@ -49,7 +51,8 @@ export function readConfig(kind: EntryKind, text: string, environment: EntryEnvi
   const value = parseConfigText(text);
   // A placeholder needs "{$" in the text or a \u escape; most values have neither.
   if (text.includes('{$') || text.includes('\\u')) return prepareConfig(kind, value, environment);
-  const errors = validateConfig(kind, value);
+  const normalized = normalizeCwmForms(kind, value);
+  const errors = validateConfig(kind, normalized);
   if (errors.length > 0) throw new ConfigError('', `schema: ${errors.join('; ')}`, errors);
-  return value;
+  return normalized;
 }

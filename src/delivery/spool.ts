@@ -227,7 +227,8 @@ export class Spool {
         const delivery: Delivery = { id: data.deliveryId, requestId: data.requestId, namespace: data.namespace, webhookId: data.webhookId, receivedAt: data.receivedAt, headers: data.headers, payload, rawBody, contentType: data.contentType };
         const started = performance.now();
         try {
-          await deliver(hook.outputs, hook.execution, delivery, this.timeouts);
+          // Each spool attempt is one in-process attempt: the spool itself retries, durably.
+          await deliver(hook.outputs, { ...hook.execution, retry: undefined }, delivery, this.timeouts);
         } finally {
           this.metrics.attemptSeconds.observe((performance.now() - started) / 1000);
         }

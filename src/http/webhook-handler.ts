@@ -252,15 +252,26 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
 
     // The sender's idempotency key, else the caller's X-Request-Id bound to this very body, else the generated request id.
     const senderId = hook.deliveryId(req.headers, payload) ?? (isSafeId(req.headers[REQUEST_ID_HEADER]) ? requestDeliveryId(requestId, body) : undefined);
+    let headers = forwardedHeaders(req, hook.credentialHeaders);
+    let rawBody = body;
+    if (hook.cleanCredentials) {
+      const cleaned = hook.cleanCredentials(payload, headers);
+      headers = cleaned.headers;
+      // Outputs that send the body bytes (kafka, http_webhook) must not carry what was cleaned out of the payload.
+      if (cleaned.payloadChanged) {
+        payload = cleaned.payload;
+        rawBody = Buffer.from(JSON.stringify(payload));
+      }
+    }
     const delivery: Delivery = {
       id: senderId ?? requestId,
       requestId,
       namespace,
       webhookId: id,
       receivedAt: Date.now(),
-      headers: forwardedHeaders(req, hook.credentialHeaders),
+      headers,
       payload,
-      rawBody: body,
+      rawBody,
       contentType,
     };
     // Only a sender's own id can repeat; a generated one never needs deduplicating.

@@ -1,7 +1,9 @@
 /** deliver(): every output must acknowledge; a failure or the shared-window timeout rejects with DeliveryError. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deliver, DeliveryError, type NamedOutput } from '../../src/delivery/deliver.js';
+import { deliver, DeliveryError, SEQUENTIAL, type Execution, type NamedOutput } from '../../src/delivery/deliver.js';
+
+const PARALLEL: Execution = { mode: 'parallel', continueOnError: false };
 import { DeliveryTimeouts } from '../../src/delivery/timeouts.js';
 import type { Delivery } from '../../src/delivery/types.js';
 
@@ -16,14 +18,14 @@ const hang = (seen: AbortSignal[]): NamedOutput => output('hang', (signal) => ne
 
 test('resolves when every output acknowledged, in order when sequential', async () => {
   const sent: string[] = [];
-  await deliver([ok('a', sent), ok('b', sent)], 'sequential', delivery, new DeliveryTimeouts(1000));
-  await deliver([ok('c', sent), ok('d', sent)], 'parallel', delivery, new DeliveryTimeouts(1000));
+  await deliver([ok('a', sent), ok('b', sent)], SEQUENTIAL, delivery, new DeliveryTimeouts(1000));
+  await deliver([ok('c', sent), ok('d', sent)], PARALLEL, delivery, new DeliveryTimeouts(1000));
   assert.deepEqual(sent, ['a', 'b', 'c', 'd']);
 });
 
 test('a failing output rejects with reason failed and the cause', async () => {
   const boom = new Error('broker down');
-  await assert.rejects(deliver([output('redis_queue', async () => Promise.reject(boom))], 'sequential', delivery, new DeliveryTimeouts(1000)), (err: unknown) => {
+  await assert.rejects(deliver([output('redis_queue', async () => Promise.reject(boom))], SEQUENTIAL, delivery, new DeliveryTimeouts(1000)), (err: unknown) => {
     assert.ok(err instanceof DeliveryError);
     assert.equal(err.module, 'redis_queue');
     assert.equal(err.reason, 'failed');
@@ -36,7 +38,7 @@ test('a hanging output times out no earlier than the timeout, with its signal ab
   const timeouts = new DeliveryTimeouts(100);
   const seen: AbortSignal[] = [];
   const started = performance.now();
-  await assert.rejects(deliver([ok('log', []), hang(seen)], 'parallel', delivery, timeouts), (err: unknown) => {
+  await assert.rejects(deliver([ok('log', []), hang(seen)], PARALLEL, delivery, timeouts), (err: unknown) => {
     assert.ok(err instanceof DeliveryError);
     assert.equal(err.reason, 'timeout');
     assert.equal(err.module, 'log+hang');
@@ -52,13 +54,13 @@ test('a hanging output times out no earlier than the timeout, with its signal ab
 test('deliveries sharing a window: the finished one is not reported, the hanging one is', async () => {
   const timeouts = new DeliveryTimeouts(50);
   const seen: AbortSignal[] = [];
-  const fast = deliver([ok('log', [])], 'sequential', delivery, timeouts);
-  const slow = deliver([hang(seen)], 'sequential', delivery, timeouts);
+  const fast = deliver([ok('log', [])], SEQUENTIAL, delivery, timeouts);
+  const slow = deliver([hang(seen)], SEQUENTIAL, delivery, timeouts);
   await fast;
   await assert.rejects(slow, (err: unknown) => err instanceof DeliveryError && err.reason === 'timeout');
   // A later delivery starts in a fresh window with a signal that is not aborted.
   const later: AbortSignal[] = [];
-  await deliver([output('log', async (signal) => void later.push(signal))], 'sequential', delivery, timeouts);
+  await deliver([output('log', async (signal) => void later.push(signal))], SEQUENTIAL, delivery, timeouts);
   assert.equal(later[0]?.aborted, false);
 });
 
@@ -66,7 +68,7 @@ test('sequential: a chain step after the deadline never starts', async () => {
   const sent: string[] = [];
   // The first step acknowledges only after the deadline passed (50 ms window + timeout).
   const slow = output('slow', (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })));
-  await assert.rejects(deliver([slow, ok('after', sent)], 'sequential', delivery, new DeliveryTimeouts(20)), DeliveryError);
+  await assert.rejects(deliver([slow, ok('after', sent)], SEQUENTIAL, delivery, new DeliveryTimeouts(20)), DeliveryError);
   // Let the slow step's abort listener resolve and the loop reach the next step.
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.deepEqual(sent, [], 'the step after the deadline did not run');

@@ -10,6 +10,7 @@ import { stringEnum } from '../../schema-kit.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CHECKS } from '../../auth/registry.js';
 import { OUTPUT_MODULES } from '../../outputs/registry.js';
+import { credentialCleanupSchema } from '../../delivery/credential-cleanup.js';
 
 const name = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
 const headerName = Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$" });
@@ -39,7 +40,28 @@ function moduleRules(): { allOf: Record<string, unknown>[] } {
   };
 }
 
-const outputEntry = Type.Object(outputFields, { additionalProperties: false });
+/**
+ * CWM's retry fields and defaults (seconds, as CWM has them). With a spool
+ * (`connection`, else SPOOL_CONNECTION) the webhook answers 202 and workers
+ * retry; without one, outputs are attempted again in process within
+ * OUTPUT_TIMEOUT_MS. A chain entry's own `retry` is always in process.
+ */
+const retrySchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false }),
+    max_attempts: Type.Integer({ minimum: 1, maximum: 20, default: 3 }),
+    initial_delay: Type.Number({ minimum: 0, maximum: 60, default: 1 }),
+    max_delay: Type.Number({ minimum: 0, maximum: 60, default: 60 }),
+    backoff_multiplier: Type.Number({ minimum: 0.1, maximum: 10, default: 2 }),
+    connection: Type.Optional({ ...name, description: 'Redis connection of the durable spool; default: SPOOL_CONNECTION.' }),
+  },
+  { additionalProperties: false },
+);
+
+/** A chain entry's retry is always in process, so it names no spool connection. */
+const chainRetrySchema = Type.Omit(retrySchema, ['connection'], { additionalProperties: false });
+
+const outputEntry = Type.Object({ ...outputFields, retry: Type.Optional(chainRetrySchema) }, { additionalProperties: false });
 
 const webhookBase = Type.Object(
   {
@@ -49,27 +71,19 @@ const webhookBase = Type.Object(
     connection: outputFields.connection,
     topic: outputFields.topic,
     queue_name: outputFields.queue_name,
-    chain: Type.Optional(Type.Array(outputEntry, { minItems: 1, maxItems: 16 })),
+    chain: Type.Optional(Type.Array(outputEntry, { minItems: 1, maxItems: 20, description: 'entries may also be bare module names, as CWM writes them ("chain": ["log"])' })),
     'chain-config': Type.Object(
-      { execution: stringEnum(['sequential', 'parallel'] as const, { default: 'sequential' }) },
+      {
+        execution: stringEnum(['sequential', 'parallel'] as const, { default: 'sequential' }),
+        continue_on_error: Type.Boolean({ default: true, description: 'later entries still run after one failed; the answer is still 503 then' }),
+        timeout: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600, description: 'seconds for the whole chain; only shortens OUTPUT_TIMEOUT_MS' })),
+      },
       { additionalProperties: false, default: {} },
     ),
     json_schema: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema the payload must match (422 otherwise).' })),
     max_body_bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 104857600 })),
-    // CWM's retry fields and defaults (seconds, as CWM has them); `connection` names the spool's Redis (else SPOOL_CONNECTION).
-    retry: Type.Optional(
-      Type.Object(
-        {
-          enabled: Type.Boolean({ default: false }),
-          max_attempts: Type.Integer({ minimum: 1, maximum: 20, default: 3 }),
-          initial_delay: Type.Number({ minimum: 0, maximum: 60, default: 1 }),
-          max_delay: Type.Number({ minimum: 0, maximum: 60, default: 60 }),
-          backoff_multiplier: Type.Number({ minimum: 0.1, maximum: 10, default: 2 }),
-          connection: Type.Optional({ ...name, description: 'Redis connection of the durable spool; default: SPOOL_CONNECTION.' }),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    retry: Type.Optional(retrySchema),
+    credential_cleanup: Type.Optional({ ...credentialCleanupSchema, description: "CWM's credential cleanup of the payload and headers outputs get; off when absent (CWM: on)" }),
     dedupe: Type.Optional(
       Type.Object(
         {
