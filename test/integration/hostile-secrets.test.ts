@@ -12,6 +12,8 @@ import { configDirWith, type ConfigDir } from '../helpers/config-dir.js';
 import { startCwm, type CwmProcess } from '../helpers/cwm-process.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { startEtcd } from '../helpers/etcd.js';
+import { LOG_HOOK, etcdEnv } from '../helpers/etcd-config.js';
 
 const SECRET = 'rt-pass-0c8f1d2e-very-secret';
 const HIDDEN_ENUM = 'hidden-enum-value-7f3a';
@@ -141,4 +143,27 @@ test('{"n":1e400} against type integer → 400 with a clear message, nothing del
   const ok = `ok-marker-5521`;
   assert.equal((await cwm.post('/webhook/integer', `{"n":1e3,"m":"${ok}"}`)).status, 200, '1e3 is an integer');
   assert.equal(received(ok), 1);
+});
+
+test('an etcd key under the prefix that breaks the layout → cwm_config_ignored_keys 1 and one info line', async (t) => {
+  const etcd = await startEtcd(1);
+  try {
+    await etcd.ctl('put', '/cwm/team-a/webhooks/ok', LOG_HOOK);
+    await etcd.ctl('put', '/cwm/team-a/webhooks/ok/extra\u0085segment', LOG_HOOK);
+    const ecwm = await startCwm(etcdEnv(etcd.endpoints, { ETCD_NAMESPACE: 'team-a' }));
+    try {
+      assert.equal((await ecwm.post('/webhook/team-a/ok', {})).status, 200);
+      const text = await (await fetch(`${ecwm.baseUrl}/metrics`)).text();
+      const ignored = Number(/^cwm_config_ignored_keys(?:_total)? (\S+)$/m.exec(text)?.[1]);
+      const lines = ecwm.logs.filter((l) => String(l.msg).startsWith('key under the prefix does not fit'));
+      t.diagnostic(`cwm_config_ignored_keys ${ignored}; info lines ${lines.length}: ${JSON.stringify(lines[0]?.key)}`);
+      assert.equal(ignored, 1);
+      assert.equal(lines.length, 1);
+      assert.equal(lines[0]?.level, 30);
+    } finally {
+      await ecwm.stop();
+    }
+  } finally {
+    await etcd.destroy();
+  }
 });
