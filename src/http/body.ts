@@ -67,7 +67,7 @@ const draining = new WeakSet<IncomingMessage>();
  * Lingering close after answering a request whose body was not read (401,
  * 403, 404, 413, 415, ...): the answer is sent, then FIN, while whatever the
  * client still sends is read and dropped — at most DRAIN_LIMIT_BYTES or
- * DRAIN_LIMIT_MS, then the socket is destroyed. Node would otherwise either
+ * DRAIN_LIMIT_MS (past the byte limit reading stops), then the socket is destroyed. Node would otherwise either
  * read and discard an endless upload forever (keep-alive) or destroy the
  * socket right after the answer, and a socket closed with unread data sends a
  * reset that makes the client lose the answer it was about to read.
@@ -84,7 +84,14 @@ export function drainRejected(req: IncomingMessage, discarded?: CountsBytes): vo
   const onData = (chunk: Buffer): void => {
     read += chunk.length;
     discarded?.inc(chunk.length);
-    if (read > DRAIN_LIMIT_BYTES) socket.destroy();
+    // Past the limit stop reading instead of destroying at once: a reset now could reach the
+    // client before it read the answer. The kernel window then stalls the upload, and the
+    // timer below closes the socket once the client has had DRAIN_LIMIT_MS to read.
+    if (read > DRAIN_LIMIT_BYTES) {
+      // Both: a flowing request resumes its socket on every read.
+      req.pause();
+      socket.pause();
+    }
   };
   req.on('data', onData);
   req.resume();

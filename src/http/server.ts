@@ -86,8 +86,13 @@ export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResp
       idle.delete(socket);
     }
     inFlight.add(res);
-    res.once('finish', () => {
+    // 'prefinish', not 'finish': node's own finish handler runs first otherwise, dumps the
+    // body uncounted and calls socket.destroySoon() with the upload still arriving, which
+    // resets the connection and makes a fast-writing client lose the answer (401, 413, ...).
+    res.once('prefinish', () => {
       if (!req.complete) drainRejected(req, metrics.discardedBodyBytes);
+    });
+    res.once('finish', () => {
       if (socket.writableLength > options.maxQueuedResponseBytes) {
         metrics.backpressure.inc({ action: 'destroyed' });
         pressure.warn('destroyed', { queued_bytes: socket.writableLength, limit: options.maxQueuedResponseBytes }, 'client leaves its answers unread; connection closed');

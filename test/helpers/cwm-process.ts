@@ -18,10 +18,13 @@ export interface CwmProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startCwm(env: Record<string, string>, opts: { waitReady?: boolean } = {}): Promise<CwmProcess> {
+/** `ulimit` runs cwm under `bash -c 'ulimit -n N; exec node …'`: a soft open-file limit of its own, as a container's `--ulimit nofile` would set. */
+export async function startCwm(env: Record<string, string>, opts: { waitReady?: boolean; ulimit?: number } = {}): Promise<CwmProcess> {
   const port = await freePort();
   const logs: Record<string, unknown>[] = [];
-  const proc = spawn(process.execPath, [CLI, 'serve'], {
+  const command = opts.ulimit === undefined ? process.execPath : 'bash';
+  const args = opts.ulimit === undefined ? [CLI, 'serve'] : ['-c', `ulimit -n ${opts.ulimit} && exec "$0" "$1" serve`, process.execPath, CLI];
+  const proc = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
