@@ -5,13 +5,11 @@
  * bounded by OUTPUT_TIMEOUT_MS; a connection-level failure marks the server
  * down so deliveries answer 503 at once until a probe gets through again.
  */
-import { readFileSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import type * as MySql from 'mysql2/promise';
-import type { PoolOptions } from 'mysql2/promise';
 import { UnavailableError } from '../errors.js';
 import { lazyModule } from './lazy-module.js';
-import { raceAbort, reasonOf, SqlHealth, sslFiles, type SqlClient } from './sql-health.js';
+import { raceAbort, reasonOf, SqlHealth, verifiedTls, type SqlClient } from './sql-health.js';
 import { defineConnectionType } from './types.js';
 
 const mysql = lazyModule<typeof MySql>('mysql2/promise');
@@ -50,16 +48,7 @@ export const mysqlConnection = defineConnectionType({
   aliases: ['mariadb'],
   schema: mysqlConnectionSchema,
   create(config, ctx) {
-    let sslError: Error | undefined;
-    let ssl: PoolOptions['ssl'];
-    if (config.ssl) {
-      try {
-        // Verified against the CA (system CAs without ssl_ca_cert).
-        ssl = { rejectUnauthorized: true, ...sslFiles({ ca: config.ssl_ca_cert, cert: config.ssl_cert, key: config.ssl_key }, (p) => readFileSync(p)) };
-      } catch (err) {
-        sslError = new Error(`cannot read a TLS file: ${reasonOf(err)}`);
-      }
-    }
+    const { ssl, sslError } = verifiedTls(config);
     const pool = mysql().createPool({
       host: config.host,
       port: config.port,

@@ -4,13 +4,12 @@
  * connection-level failure marks the server down so deliveries answer 503 at
  * once (SqlHealth) until a probe gets through again.
  */
-import { readFileSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import type * as Pg from 'pg';
 import type { PoolConfig } from 'pg';
 import { UnavailableError } from '../errors.js';
 import { lazyModule } from './lazy-module.js';
-import { raceAbort, reasonOf, SqlHealth, sslFiles, type SqlClient } from './sql-health.js';
+import { raceAbort, reasonOf, SqlHealth, verifiedTls, type SqlClient } from './sql-health.js';
 import { defineConnectionType } from './types.js';
 
 const pg = lazyModule<typeof Pg>('pg');
@@ -51,16 +50,7 @@ export const postgresqlConnection = defineConnectionType({
   aliases: ['postgres'],
   schema: postgresqlConnectionSchema,
   create(config, ctx) {
-    let sslError: Error | undefined;
-    let ssl: PoolConfig['ssl'];
-    if (config.ssl) {
-      try {
-        // Verified against the CA (system CAs without ssl_ca_cert): stricter than CWM's asyncpg ssl="require".
-        ssl = { rejectUnauthorized: true, ...sslFiles({ ca: config.ssl_ca_cert, cert: config.ssl_cert, key: config.ssl_key }, (p) => readFileSync(p)) };
-      } catch (err) {
-        sslError = new Error(`cannot read a TLS file: ${reasonOf(err)}`);
-      }
-    }
+    const { ssl, sslError } = verifiedTls(config);
     const common: PoolConfig = {
       ssl,
       min: config.pool_min_size,

@@ -6,6 +6,7 @@
  * webhook answers 503 without waiting) and starts probing on the shared
  * backoff (≤ 1 s apart), so a server that is back is seen within about a second.
  */
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { reconnectDelayMs } from './backoff.js';
 
@@ -109,6 +110,22 @@ export function sslFiles(paths: { readonly ca?: string; readonly cert?: string; 
   if (paths.cert) out.cert = read(paths.cert);
   if (paths.key) out.key = read(paths.key);
   return out;
+}
+
+export interface SqlTls {
+  readonly ssl?: { rejectUnauthorized: true; ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** A TLS file that could not be read: the pool never connects (fails closed), the reason is logged. */
+  readonly sslError?: Error;
+}
+
+/** CWM's `ssl` + `ssl_ca_cert`/`ssl_cert`/`ssl_key`: verified against the CA (system CAs without ssl_ca_cert), stricter than CWM's ssl="require". */
+export function verifiedTls(config: { readonly ssl?: boolean; readonly ssl_ca_cert?: string; readonly ssl_cert?: string; readonly ssl_key?: string }): SqlTls {
+  if (!config.ssl) return {};
+  try {
+    return { ssl: { rejectUnauthorized: true, ...sslFiles({ ca: config.ssl_ca_cert, cert: config.ssl_cert, key: config.ssl_key }, (p) => readFileSync(p)) } };
+  } catch (err) {
+    return { sslError: new Error(`cannot read a TLS file: ${reasonOf(err)}`) };
+  }
 }
 
 export function reasonOf(err: unknown): string {

@@ -4,7 +4,7 @@
  * can kill it by PID and start it again on the same port and data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +21,8 @@ export interface S3Server {
   restart(): Promise<void>;
   destroy(): Promise<void>;
   client(): S3Client;
+  /** Removes objects a kill -9 left half-written (never acknowledged); returns how many. */
+  dropUnfinishedObjects(): number;
 }
 
 function exited(proc: ChildProcess): Promise<void> {
@@ -61,6 +63,35 @@ export async function startS3rver(): Promise<S3Server> {
     async destroy() {
       await server.kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
+    },
+    dropUnfinishedObjects() {
+      // s3rver writes an object's metadata with a plain writeFile, so a kill -9 mid-PUT leaves an
+      // object whose metadata is missing or cut, and every later listing of the bucket answers 500.
+      // s3rver answers a PUT only after both files are written: such an object was never acknowledged.
+      let dropped = 0;
+      const walk = (d: string): void => {
+        for (const entry of readdirSync(d, { withFileTypes: true })) {
+          const path = join(d, entry.name);
+          if (entry.isDirectory()) walk(path);
+          else if (entry.name.endsWith('._S3rver_object')) {
+            const metadata = `${path.slice(0, -'object'.length)}metadata.json`;
+            let whole = false;
+            try {
+              JSON.parse(readFileSync(metadata, 'utf8'));
+              whole = true;
+            } catch {
+              whole = false;
+            }
+            if (!whole) {
+              rmSync(path, { force: true });
+              rmSync(metadata, { force: true });
+              dropped++;
+            }
+          }
+        }
+      };
+      walk(dir);
+      return dropped;
     },
     client: () =>
       new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),

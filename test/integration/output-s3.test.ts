@@ -97,11 +97,12 @@ test('s3rver killed mid-traffic and restarted: 503 within the timeout, 200 again
   assert.deepEqual(other.map((o) => `${o.id}:${o.status}`), [], 'every answer is 200 or 503');
   const slow = unavailable(traffic.outcomes).filter((o) => o.ms > OUTPUT_TIMEOUT_MS + SLACK_MS);
   assert.deepEqual(slow.map((o) => `${o.id}:${Math.round(o.ms)}ms`), [], '503 within OUTPUT_TIMEOUT_MS');
+  const unfinished = s3rver.dropUnfinishedObjects();
   const keys = await listKeys(s3, 'faults');
   const stored = new Set(keys.map((k) => /webhook_(.+)\.json$/.exec(k)?.[1]));
   const acked = ok(traffic.outcomes).map((o) => o.id);
   const missing = acked.filter((id) => !stored.has(deliveryUuid(id)));
   assert.deepEqual(missing, [], '2xx answers whose object is missing');
   assert.ok(unavailable(traffic.outcomes, downAt).length > 0);
-  t.diagnostic(`s3 fault: sent=${traffic.outcomes.length} acked=${acked.length} answered503=${unavailable(traffic.outcomes).length} max503ms=${Math.round(Math.max(...unavailable(traffic.outcomes).map((o) => o.ms)))} objects=${keys.length} missing=${missing.length}`);
+  t.diagnostic(`s3 fault: sent=${traffic.outcomes.length} acked=${acked.length} answered503=${unavailable(traffic.outcomes).length} max503ms=${Math.round(Math.max(...unavailable(traffic.outcomes).map((o) => o.ms)))} objects=${keys.length} missing=${missing.length} unfinished_dropped=${unfinished}`);
 });

@@ -136,13 +136,13 @@ if [ "${SEED_OUTPUTS:-log}" != log ]; then
   for url in "${urls[@]}"; do
     for n in 1 2 3; do
       id="run-test-$$-${RANDOM}-$n"
-      got="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST -H 'content-type: application/json' -H "x-request-id: $id" --data "{\"n\":$n}" "$url/webhook/ns_beta/hook1" || true)"
+      got="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST -H 'content-type: application/json' -H "x-delivery-id: $id" --data "{\"n\":$n}" "$url/webhook/ns_beta/hook1" || true)"
       [ "$got" = 200 ] || fail "$url ns_beta/hook1 (redis_queue): expected 200, got $got"
       # A 2xx means BullMQ's add resolved: the job must already be there, no polling.
       [ "$(redis-cli -u "$REDIS_URL" exists "bull:beta-events:$id")" = 1 ] || fail "job $id answered 200 but is not in Redis"
     done
   done
-  ok "every 2xx of the redis_queue webhook is a BullMQ job in Redis (job id = request id)"
+  ok "every 2xx of the redis_queue webhook is a BullMQ job in Redis (job id = the sender's X-Delivery-Id)"
 fi
 
 echo "all $passed checks passed"
