@@ -7,9 +7,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import type * as MySql from 'mysql2/promise';
-import { UnavailableError } from '../errors.js';
 import { lazyModule } from './lazy-module.js';
-import { raceAbort, reasonOf, SqlHealth, verifiedTls, type SqlClient } from './sql-health.js';
+import { SqlHealth, sqlLiveClient, verifiedTls } from './sql-health.js';
 import { defineConnectionType } from './types.js';
 
 const mysql = lazyModule<typeof MySql>('mysql2/promise');
@@ -74,26 +73,6 @@ export const mysqlConnection = defineConnectionType({
         await pool.query({ sql: 'SELECT 1', timeout: ctx.timeoutMs });
       },
     });
-    const client: SqlClient = {
-      async execute(sql, params, signal) {
-        if (sslError) throw new UnavailableError(`mysql connection "${ctx.name}": ${sslError.message}`);
-        try {
-          await raceAbort(pool.execute({ sql, timeout: ctx.timeoutMs }, [...params]), signal, () => new UnavailableError('mysql statement timed out'));
-        } catch (err) {
-          if (err instanceof UnavailableError) throw err;
-          if (!isMysqlConnectionError(err)) throw err;
-          health.markDown(reasonOf(err));
-          throw new UnavailableError(`mysql connection "${ctx.name}" is not reachable`, { cause: err });
-        }
-      },
-    };
-    return {
-      client,
-      ready: () => health.ready(),
-      async close() {
-        health.close();
-        await pool.end();
-      },
-    };
+    return sqlLiveClient({ kind: 'mysql', name: ctx.name, health, sslError, run: (sql, params) => pool.execute({ sql, timeout: ctx.timeoutMs }, params), isConnectionError: isMysqlConnectionError, end: () => pool.end() });
   },
 });

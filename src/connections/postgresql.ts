@@ -7,9 +7,8 @@
 import { Type } from '@sinclair/typebox';
 import type * as Pg from 'pg';
 import type { PoolConfig } from 'pg';
-import { UnavailableError } from '../errors.js';
 import { lazyModule } from './lazy-module.js';
-import { raceAbort, reasonOf, SqlHealth, verifiedTls, type SqlClient } from './sql-health.js';
+import { SqlHealth, sqlLiveClient, verifiedTls } from './sql-health.js';
 import { defineConnectionType } from './types.js';
 
 const pg = lazyModule<typeof Pg>('pg');
@@ -75,26 +74,6 @@ export const postgresqlConnection = defineConnectionType({
     });
     // An idle pooled socket that dies (server stopped) is reported here; unhandled it would crash the process.
     pool.on('error', (err) => health.markDown(err.message));
-    const client: SqlClient = {
-      async execute(sql, params, signal) {
-        if (sslError) throw new UnavailableError(`postgresql connection "${ctx.name}": ${sslError.message}`);
-        try {
-          await raceAbort(pool.query(sql, [...params]), signal, () => new UnavailableError('postgresql statement timed out'));
-        } catch (err) {
-          if (err instanceof UnavailableError) throw err;
-          if (!isPgConnectionError(err)) throw err;
-          health.markDown(reasonOf(err));
-          throw new UnavailableError(`postgresql connection "${ctx.name}" is not reachable`, { cause: err });
-        }
-      },
-    };
-    return {
-      client,
-      ready: () => health.ready(),
-      async close() {
-        health.close();
-        await pool.end();
-      },
-    };
+    return sqlLiveClient({ kind: 'postgresql', name: ctx.name, health, sslError, run: (sql, params) => pool.query(sql, params), isConnectionError: isPgConnectionError, end: () => pool.end() });
   },
 });

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { UnavailableError } from '../errors.js';
 import { reconnectDelayMs } from './backoff.js';
 
 export interface SqlHealthOptions {
@@ -126,6 +127,44 @@ export function verifiedTls(config: { readonly ssl?: boolean; readonly ssl_ca_ce
   } catch (err) {
     return { sslError: new Error(`cannot read a TLS file: ${reasonOf(err)}`) };
   }
+}
+
+/**
+ * The live client both SQL types hand out: one statement per execute, a
+ * connection-level failure marks the pool down (fail fast until the health
+ * probe sees it back), a server error on the statement is passed on.
+ */
+export function sqlLiveClient(options: {
+  readonly kind: string;
+  readonly name: string;
+  readonly health: SqlHealth;
+  readonly sslError: Error | undefined;
+  run(sql: string, params: SqlValue[]): Promise<unknown>;
+  isConnectionError(err: unknown): boolean;
+  end(): Promise<void>;
+}): { client: SqlClient; ready(): Promise<boolean>; close(): Promise<void> } {
+  const { kind, name, health, sslError } = options;
+  const client: SqlClient = {
+    async execute(sql, params, signal) {
+      if (sslError) throw new UnavailableError(`${kind} connection "${name}": ${sslError.message}`);
+      try {
+        await raceAbort(options.run(sql, [...params]), signal, () => new UnavailableError(`${kind} statement timed out`));
+      } catch (err) {
+        if (err instanceof UnavailableError) throw err;
+        if (!options.isConnectionError(err)) throw err;
+        health.markDown(reasonOf(err));
+        throw new UnavailableError(`${kind} connection "${name}" is not reachable`, { cause: err });
+      }
+    },
+  };
+  return {
+    client,
+    ready: () => health.ready(),
+    async close() {
+      health.close();
+      await options.end();
+    },
+  };
 }
 
 export function reasonOf(err: unknown): string {
