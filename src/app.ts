@@ -2,7 +2,7 @@
  * Server assembly: wires settings, provider, manager, connections and HTTP
  * together, and owns startup and graceful shutdown.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { CidrError, compileCidrs } from './auth/cidr.js';
@@ -105,6 +105,8 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     metrics,
   });
   const server: Server = http.server;
+  // Probes only: the admin app on its own listener (PROBE_PORT), same routes and answers.
+  const probeServer: Server | undefined = settings.probePort > 0 ? createServer({ requireHostHeader: false }, admin) : undefined;
 
   let resolveLoaded: () => void = () => undefined;
   const loaded = new Promise<void>((resolve) => (resolveLoaded = resolve));
@@ -114,6 +116,8 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     http.beginDrain();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    probeServer?.close();
+    probeServer?.closeAllConnections();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), settings.shutdownTimeoutMs)));
     const outcome = await Promise.race([closed, deadline]);
@@ -138,17 +142,10 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     metrics,
     loaded,
     async start(): Promise<AddressInfo> {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (err: NodeJS.ErrnoException) => {
-          // A busy or forbidden port is a settings problem: name the settings, not "unexpected failure".
-          if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-            reject(new SettingsError(`cannot listen on ${settings.host}:${settings.port} (PORT, HOST): ${err.code === 'EADDRINUSE' ? 'the address is already in use' : err.code === 'EACCES' ? 'permission denied' : 'address not available'}`));
-          } else reject(err);
-        });
-        server.listen(settings.port, settings.host, () => resolve());
-      });
+      await listen(server, settings.port, settings.host, 'PORT, HOST');
+      if (probeServer) await listen(probeServer, settings.probePort, settings.host, 'PROBE_PORT, HOST');
       const address = server.address() as AddressInfo;
-      logger.info({ port: address.port, host: settings.host, backend: source.name, max_connections: settings.maxConnections, open_file_limit: openFileLimit() ?? null }, 'cwm listening');
+      logger.info({ port: address.port, probe_port: settings.probePort || null, host: settings.host, backend: source.name, max_connections: settings.maxConnections, open_file_limit: openFileLimit() ?? null }, 'cwm listening');
       source.start(manager).then(
         () => {
           ready = true;
@@ -169,4 +166,16 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
       return stopping;
     },
   };
+}
+
+/** Listens; a busy or forbidden port is a settings problem, so the error names the settings, not "unexpected failure". */
+function listen(server: Server, port: number, host: string, names: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+        reject(new SettingsError(`cannot listen on ${host}:${port} (${names}): ${err.code === 'EADDRINUSE' ? 'the address is already in use' : err.code === 'EACCES' ? 'permission denied' : 'address not available'}`));
+      } else reject(err);
+    });
+    server.listen(port, host, () => resolve());
+  });
 }

@@ -27,6 +27,12 @@ export interface EtcdSettings {
 
 export interface Settings {
   port: number;
+  /**
+   * A second port serving only the admin routes (/health, /ready, /metrics); 0 = none. Probes there
+   * have their own accept queue: node accepts one connection per turn of the event loop, so on the
+   * shared port a probe waits behind every connection that arrived before it (see docs/security.md).
+   */
+  probePort: number;
   host: string;
   configBackend: ConfigBackend;
   configDir: string;
@@ -186,6 +192,7 @@ export function loadSettings(env: Env = process.env): Settings {
   }
   return {
     port: intVar(env, 'PORT', 8000),
+    probePort: intVar(env, 'PROBE_PORT', 0),
     host: env.HOST || '0.0.0.0',
     configBackend: backend,
     configDir: env.CONFIG_DIR || EXAMPLE_CONFIG_DIR,
