@@ -29,9 +29,9 @@ exit codes: 0 valid, 1 invalid or unreadable, 2 bad arguments`,
     const { value, problem } = parseJson(await readInput(path), source);
     let problems: Problem[];
     if (problem) problems = [problem];
-    else if (parsed.values.many === true) problems = checkMany(kind, value, source);
+    else if (parsed.values.many === true) problems = await checkMany(kind, value, source);
     else {
-      const errors = checkConfig(kind, value);
+      const errors = await checkConfig(kind, value);
       problems = errors.length > 0 ? [{ source, errors }] : [];
     }
     if (problems.length > 0) {
