@@ -128,3 +128,15 @@ test('Vault unreachable at load: the entry is not served, the reason is logged w
   assert.equal(await status(cwm, 'vaulted'), 200, 'previous version still served');
   assert.equal(await status(cwm, 'vaulted', 'wrong'), 401);
 });
+
+test('cwm validate reads references from the Vault of its own environment, names a missing field, and exits promptly', async (t) => {
+  const vault = await vaultWithSecret(t);
+  const env = { VAULT_ADDR: vault.address, VAULT_TOKEN: vault.rootToken };
+  const ok = await runCli(['validate', '-'], { input: JSON.stringify(hook()), env });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.ok(ok.ms < 5000, `exited after ${ok.ms} ms`);
+  const missing = await runCli(['validate', '-'], { input: JSON.stringify({ module: 'log', authorization: '{$vault:webhooks/auth#nope}' }), env });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /\/authorization Vault secret "webhooks\/auth" has no field "nope"/);
+  assert.ok(!(ok.stdout + ok.stderr + missing.stderr).includes(TOKEN));
+});
