@@ -4,6 +4,7 @@
  * otherwise only hit at compile time (a json_schema ajv cannot compile).
  */
 import { describeJsonError } from '../config/json-error.js';
+import { cwmDifferences } from '../config/cwm-differences.js';
 import { judgeConfig } from '../config/judge.js';
 import { isCommentEntry, isValidName } from '../config/keys.js';
 import type { EntryKind } from '../config/validation.js';
@@ -71,22 +72,46 @@ export async function checkConfig(kind: EntryKind, value: unknown): Promise<stri
   return judgeConfig(kind, value, { envAllowlist: allowlist, env: process.env, vault: values });
 }
 
-/** Checks a `{ "<name>": config }` document (webhooks.json / connections.json); names must follow the key rule. */
-export async function checkMany(kind: EntryKind, value: unknown, source: string): Promise<Problem[]> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return [{ source, errors: ['/ must be a JSON object keyed by name'] }];
-  }
-  const problems: Problem[] = [];
+export type Verdict = 'accepted' | 'accepted-with-changes' | 'refused';
+
+export interface EntryVerdict {
+  /** file#name */
+  readonly source: string;
+  readonly verdict: Verdict;
+  /** refused: the error lines (JSON pointers first); accepted-with-changes: what differs from CWM, pointer first. */
+  readonly lines: readonly string[];
+}
+
+const NAME_RULE_ERROR = 'name must match ^[A-Za-z0-9_-]{1,64}$';
+
+/**
+ * Judges every entry of a `{ "<name>": config }` document (webhooks.json /
+ * connections.json) with the receiver's own prepare and compile, and says for
+ * the accepted ones what behaves differently from CWM. CWM's `_comment`
+ * notes are skipped, as the file backend skips them. Undefined: the document
+ * is not an object keyed by name.
+ */
+export async function judgeMany(kind: EntryKind, value: unknown, source: string): Promise<EntryVerdict[] | undefined> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const verdicts: EntryVerdict[] = [];
   for (const [name, config] of Object.entries(value)) {
     if (isCommentEntry(name, config)) continue;
     const where = `${source}#${name}`;
-    if (!isValidName(name)) problems.push({ source: where, errors: ['name must match ^[A-Za-z0-9_-]{1,64}$'] });
+    const errors = isValidName(name) ? await checkConfig(kind, config) : [NAME_RULE_ERROR];
+    if (errors.length > 0) verdicts.push({ source: where, verdict: 'refused', lines: errors });
     else {
-      const errors = await checkConfig(kind, config);
-      if (errors.length > 0) problems.push({ source: where, errors });
+      const changes = cwmDifferences(kind, config).map((d) => `${d.pointer || '/'} ${d.note}`);
+      verdicts.push({ source: where, verdict: changes.length > 0 ? 'accepted-with-changes' : 'accepted', lines: changes });
     }
   }
-  return problems;
+  return verdicts;
+}
+
+/** The refusals of judgeMany, as problems (import and export restore use this). */
+export async function checkMany(kind: EntryKind, value: unknown, source: string): Promise<Problem[]> {
+  const verdicts = await judgeMany(kind, value, source);
+  if (verdicts === undefined) return [{ source, errors: ['/ must be a JSON object keyed by name'] }];
+  return verdicts.filter((v) => v.verdict === 'refused').map((v) => ({ source: v.source, errors: v.lines }));
 }
 
 export function formatProblems(problems: readonly Problem[]): string {
