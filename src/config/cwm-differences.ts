@@ -79,6 +79,11 @@ function webhookDifferences(config: Obj): Difference[] {
   for (const [check, note] of Object.entries(CHECK_NOTES)) {
     if (config[check] !== undefined && config[check] !== null) out.push({ pointer: `/${check}`, note });
   }
+  if (config.data_type === undefined || config.data_type === 'json') out.push({ pointer: '/data_type', note: 'json: a content type other than application/json or application/*+json gets 415 (CWM did not check it)' });
+  if (JSON.stringify(config.json_schema ?? null).includes('{$')) out.push({ pointer: '/json_schema', note: 'placeholders inside it stay literal text (CWM substituted them)' });
+  const chainConfig = config['chain-config'];
+  if (Array.isArray(config.chain)) out.push({ pointer: '/chain-config', note: 'a 2xx means every output acknowledged: with continue_on_error the later outputs still run, but a failure answers 503 (CWM: 200)' });
+  if (isObject(chainConfig) && chainConfig.timeout !== undefined) out.push({ pointer: '/chain-config/timeout', note: 'bounds sequential chains too (CWM: parallel only) and can only shorten OUTPUT_TIMEOUT_MS' });
   if (!Object.hasOwn(config, 'credential_cleanup')) out.push({ pointer: '/credential_cleanup', note: 'absent means off (CWM masked credentials in the payload by default); add {"enabled": true} for CWM\'s behaviour' });
   if (isObject(config.retry) && config.retry.enabled === true) out.push({ pointer: '/retry', note: '202 only once the delivery is durably in the spool (SPOOL_CONNECTION), every error is retried, delays get jitter (CWM retried in its own process and answered 202 after 0.1 s)' });
   return out;
@@ -88,7 +93,7 @@ function connectionDifferences(config: Obj): Difference[] {
   const out: Difference[] = [];
   const type = config.type;
   if (type === 'clickhouse') {
-    out.push({ pointer: '/type', note: 'cwm speaks ClickHouse\'s HTTP interface' });
+    out.push({ pointer: '/type', note: 'cwm speaks ClickHouse\'s HTTP interface; the connection does not turn on CWM\'s automatic log of every webhook event (add clickhouse outputs)' });
     if (config.port === 9000 || config.port === '9000') out.push({ pointer: '/port', note: '9000 is ClickHouse\'s native port, which CWM\'s code used; cwm needs the HTTP port (8123)' });
   }
   if (type === 'postgresql' || type === 'postgres' || type === 'mysql' || type === 'mariadb') {

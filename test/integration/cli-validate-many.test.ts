@@ -86,7 +86,7 @@ for (const [kind, file] of [['webhook', 'webhooks.json'], ['connection', 'connec
 test('exit 0 when nothing is refused; --strict also fails on accepted-with-changes', async () => {
   const dir = tempDir('cwm-many-');
   const same = join(dir, 'same.json');
-  writeFileSync(same, JSON.stringify({ _comment: 'CWM note', a: { module: 'log', credential_cleanup: { enabled: true } } }));
+  writeFileSync(same, JSON.stringify({ _comment: 'CWM note', a: { module: 'log', data_type: 'blob', credential_cleanup: { enabled: true } } }));
   const ok = await runCli(['validate', '--many', same]);
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
   assert.equal(ok.stdout, `${same}#a: accepted\nsummary: 1 entries: 1 accepted, 0 accepted-with-changes, 0 refused\n`);
@@ -94,6 +94,6 @@ test('exit 0 when nothing is refused; --strict also fails on accepted-with-chang
   writeFileSync(changed, JSON.stringify({ a: { chain: ['log'], credential_cleanup: { enabled: true }, ip_whitelist: ['10.0.0.1'] } }));
   const loose = await runCli(['validate', '--many', changed]);
   assert.equal(loose.code, 0);
-  assert.match(loose.stdout, /#a: accepted-with-changes\n {2}\/chain\/0 CWM's short form: read as \{"module": "log"\} \(same behaviour\)\n {2}\/ip_whitelist a client IP outside the list gets 403 \(CWM: 401\)\n/);
+  assert.match(loose.stdout, /#a: accepted-with-changes\n {2}\/chain\/0 CWM's short form: read as \{"module": "log"\} \(same behaviour\)\n {2}\/ip_whitelist a client IP outside the list gets 403 \(CWM: 401\)\n {2}\/data_type json: a content type other than/);
   assert.equal((await runCli(['validate', '--many', '--strict', changed])).code, 1);
 });
