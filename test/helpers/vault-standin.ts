@@ -33,6 +33,8 @@ export interface VaultStandIn {
   /** Lease of tokens an AppRole login issues, in seconds (0: no expiry). */
   approleLeaseSeconds: number;
   put(path: string, data: Record<string, unknown>): void;
+  /** Holds every KV read until the returned function is called (an answer that arrives late, deterministically). */
+  holdReads(): () => void;
   /** Revokes every token AppRole logins issued (the root token stays). */
   revokeLogins(): void;
   stop(): Promise<void>;
@@ -47,6 +49,7 @@ export async function startVaultStandIn(opts: { mount?: string; port?: number } 
   tokens.set(rootToken, Number.POSITIVE_INFINITY);
   let server: Server | undefined;
   let port = opts.port ?? 0;
+  let gate: Promise<void> = Promise.resolve();
   const json = (res: import('node:http').ServerResponse, status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
@@ -66,6 +69,11 @@ export async function startVaultStandIn(opts: { mount?: string; port?: number } 
     approleLeaseSeconds: 3600,
     put(path, data) {
       secrets.set(path, data);
+    },
+    holdReads() {
+      let release: () => void = () => undefined;
+      gate = new Promise<void>((resolve) => (release = resolve));
+      return () => release();
     },
     revokeLogins() {
       for (const t of [...tokens.keys()]) if (t !== rootToken) tokens.delete(t);
@@ -108,8 +116,11 @@ export async function startVaultStandIn(opts: { mount?: string; port?: number } 
               const path = decodeURIComponent(url.pathname.slice(prefix.length));
               vault.reads.set(path, (vault.reads.get(path) ?? 0) + 1);
               const data = secrets.get(path);
-              if (!data) return json(res, 404, { errors: [] });
-              return json(res, 200, { request_id: randomBytes(8).toString('hex'), lease_id: '', renewable: false, lease_duration: 0, data: { data, metadata: { created_time: new Date().toISOString(), deletion_time: '', destroyed: false, version: 1 } } });
+              void gate.then(() => {
+                if (!data) return json(res, 404, { errors: [] });
+                json(res, 200, { request_id: randomBytes(8).toString('hex'), lease_id: '', renewable: false, lease_duration: 0, data: { data, metadata: { created_time: new Date().toISOString(), deletion_time: '', destroyed: false, version: 1 } } });
+              });
+              return;
             }
             json(res, 404, { errors: [] });
           });
