@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { CidrError, compileCidrs } from './auth/cidr.js';
 import { clientIpResolver } from './auth/client-ip.js';
 import { ConfigManager } from './config/manager.js';
+import { createVaultSecrets } from './vault/read-secrets.js';
 import type { ConfigProvider } from './config/provider.js';
 import { createProvider } from './config/providers/index.js';
 import { LiveConnections } from './connections/live.js';
@@ -55,6 +56,7 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     maxBodyBytes: settings.maxBodyBytes,
     outputSettings: settings,
     envAllowlist: settings.configEnvAllowlist,
+    vault: settings.vault ? createVaultSecrets(settings.vault) : undefined,
   });
   const source = provider ?? createProvider(settings, logger, metrics);
   let ready = false;
@@ -145,8 +147,9 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
       await listen(server, settings.port, settings.host, 'PORT, HOST');
       if (probeServer) await listen(probeServer, settings.probePort, settings.host, 'PROBE_PORT, HOST');
       const address = server.address() as AddressInfo;
-      logger.info({ port: address.port, probe_port: settings.probePort || null, host: settings.host, backend: source.name, max_connections: settings.maxConnections, open_file_limit: openFileLimit() ?? null }, 'cwm listening');
-      source.start(manager).then(
+      logger.info({ port: address.port, probe_port: settings.probePort || null, host: settings.host, backend: source.name, max_connections: settings.maxConnections, open_file_limit: openFileLimit() ?? null, vault: settings.vault ? { address: settings.vault.address, auth: settings.vault.token !== undefined ? 'token' : 'approle' } : null }, 'cwm listening');
+      // Ready once entries that reference Vault have had their first read too, so they are served from the start.
+      source.start(manager).then(() => manager.settled()).then(
         () => {
           ready = true;
           spool.start();
