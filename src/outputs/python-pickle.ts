@@ -36,8 +36,10 @@ const INT32_MIN = -(2n ** 31n);
 const INT32_MAX = 2n ** 31n - 1n;
 
 /** Python's unpickler decodes str with 'utf-8', 'surrogatepass': a lone surrogate (valid in JSON's \uD800) is encoded as its 3 bytes. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 function utf8SurrogatePass(s: string): Buffer {
-  if (!/\p{Cs}/u.test(s)) return Buffer.from(s, 'utf8');
+  if (!LONE_SURROGATE.test(s)) return Buffer.from(s, 'utf8');
   const out: number[] = [];
   for (const ch of s) {
     const cp = ch.codePointAt(0) ?? 0;
@@ -132,7 +134,14 @@ export class PickleWriter implements PyValueSink {
   }
 
   str(value: string): void {
-    this.sized(SHORT_BINUNICODE, BINUNICODE, utf8SurrogatePass(value));
+    // Most strings are short and well-formed: encoded straight into the buffer (a UTF-16 unit is at most 3 UTF-8 bytes).
+    if (value.length * 3 < 256 && !LONE_SURROGATE.test(value)) {
+      this.reserve(2 + value.length * 3);
+      this.buf[this.len] = SHORT_BINUNICODE;
+      const n = this.buf.write(value, this.len + 2, 'utf8');
+      this.buf[this.len + 1] = n;
+      this.len += 2 + n;
+    } else this.sized(SHORT_BINUNICODE, BINUNICODE, utf8SurrogatePass(value));
   }
 
   bytes(value: Buffer): void {
