@@ -18,6 +18,7 @@ import { LiveConnections } from '../../src/connections/live.js';
 import type { Delivery } from '../../src/delivery/types.js';
 import { ConfigError } from '../../src/errors.js';
 import { decodeJson } from '../../src/http/json-payload.js';
+import { PickleWriter } from '../../src/outputs/python-pickle.js';
 import { floatRepr } from '../../src/outputs/python-repr.js';
 import { rqJob } from '../../src/outputs/redis-rq.js';
 
@@ -43,6 +44,8 @@ const BODIES: readonly string[] = [
   '42',
   '\ufeff{"bom": true}',
   `{"long": "${'x'.repeat(300)}", "astral": "${'😀'.repeat(100)}"}`,
+  // 300 digits: the most the receiver takes (a double must not overflow), 125 bytes in pickle's LONG1.
+  `{"huge": ${'9'.repeat(300)}, "neghuge": -${'1'.repeat(300)}, "edge": [127, 128, -256, 32767, 32768, 4294967296, -4294967297]}`,
   ` \n\t{ "spaced" :\r\n [ 1 , 2 ] } \n`,
 ];
 
@@ -107,6 +110,20 @@ test('RQ job hash fields: the ones RQ 1.13 enqueue_job writes, with its formats'
     timeout: '180',
     status: 'queued',
   });
+});
+
+test("pickle ints of more than 255 bytes (LONG4), and the size boundaries of str and bytes, as pickle.loads reads them", () => {
+  const w = new PickleWriter();
+  w.beginList();
+  for (const lit of [`${'9'.repeat(700)}`, `-${'8'.repeat(700)}`, '-1', '0']) w.int(lit);
+  for (const n of [85, 86, 255, 256]) w.str('é'.repeat(n));
+  for (const n of [255, 256]) w.bytes(Buffer.alloc(n, 7));
+  w.endList();
+  const script = `import sys, pickle, json
+v = pickle.loads(sys.stdin.buffer.read())
+want = [int('9' * 700), -int('8' * 700), -1, 0] + ['\u00e9' * n for n in (85, 86, 255, 256)] + [bytes([7]) * n for n in (255, 256)]
+print(json.dumps(v == want))`;
+  assert.equal(execFileSync(PYTHON, ['-c', script], { input: w.finish(), encoding: 'utf8' }).trim(), 'true');
 });
 
 test("float repr: Python's repr for the shapes where it differs from JavaScript's toString", () => {
