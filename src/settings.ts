@@ -4,7 +4,7 @@
  * `process.env` on its own (except `{$NAME}` substitution, which is the point).
  */
 
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { EXAMPLE_CONFIG_DIR } from './paths.js';
 
@@ -25,6 +25,20 @@ export interface EtcdSettings {
   pageSize: number;
 }
 
+/** A file of the file backend and the setting that named it, so an error names what the operator wrote. */
+export interface ConfigFile {
+  readonly path: string;
+  /** Undefined: cwm's own default (the bundled example folder). */
+  readonly setting?: 'CONFIG_DIR' | 'WEBHOOKS_CONFIG_FILE' | 'CONNECTIONS_CONFIG_FILE';
+  /** A missing file refuses to start (named explicitly, or webhooks.json); otherwise missing means empty. */
+  readonly required: boolean;
+}
+
+export interface ConfigFiles {
+  readonly webhooks: ConfigFile;
+  readonly connections: ConfigFile;
+}
+
 export interface Settings {
   port: number;
   /**
@@ -35,7 +49,8 @@ export interface Settings {
   probePort: number;
   host: string;
   configBackend: ConfigBackend;
-  configDir: string;
+  /** What the file backend and `cwm import` read: CONFIG_DIR's two files unless WEBHOOKS_CONFIG_FILE / CONNECTIONS_CONFIG_FILE name others. */
+  configFiles: ConfigFiles;
   defaultNamespace: string;
   etcd: EtcdSettings;
   logLevel: string;
@@ -179,6 +194,33 @@ function absoluteDir(env: Env, name: string): string | undefined {
   return resolve(raw);
 }
 
+/** CONFIG_DIR's two files; connections.json there is optional. */
+export function configFilesIn(dir: string, setting?: ConfigFile['setting']): ConfigFiles {
+  return {
+    webhooks: { path: join(dir, 'webhooks.json'), setting, required: true },
+    connections: { path: join(dir, 'connections.json'), setting, required: false },
+  };
+}
+
+/**
+ * CWM's WEBHOOKS_CONFIG_FILE / CONNECTIONS_CONFIG_FILE override CONFIG_DIR's
+ * files one by one (relative paths are taken from the working directory, as
+ * CWM does). With only WEBHOOKS_CONFIG_FILE, connections.json is looked for
+ * next to it (optional), never in the bundled example folder: a CWM user must
+ * not be served the example's open `demo` webhook or its connections.
+ */
+function configFilesSetting(env: Env): ConfigFiles {
+  const dirVar = optional(env, 'CONFIG_DIR');
+  const webhooksVar = optional(env, 'WEBHOOKS_CONFIG_FILE');
+  const connectionsVar = optional(env, 'CONNECTIONS_CONFIG_FILE');
+  // The folder of connections.json when CONNECTIONS_CONFIG_FILE is unset, and the variable that chose it.
+  const folder = dirVar !== undefined ? configFilesIn(resolve(dirVar), 'CONFIG_DIR') : webhooksVar !== undefined ? configFilesIn(dirname(resolve(webhooksVar)), 'WEBHOOKS_CONFIG_FILE') : configFilesIn(EXAMPLE_CONFIG_DIR);
+  return {
+    webhooks: webhooksVar !== undefined ? { path: resolve(webhooksVar), setting: 'WEBHOOKS_CONFIG_FILE', required: true } : folder.webhooks,
+    connections: connectionsVar !== undefined ? { path: resolve(connectionsVar), setting: 'CONNECTIONS_CONFIG_FILE', required: true } : folder.connections,
+  };
+}
+
 export function loadSettings(env: Env = process.env): Settings {
   const backend = (env.CONFIG_BACKEND || 'file').toLowerCase();
   if (backend !== 'file' && backend !== 'etcd') {
@@ -195,7 +237,7 @@ export function loadSettings(env: Env = process.env): Settings {
     probePort: intVar(env, 'PROBE_PORT', 0),
     host: env.HOST || '0.0.0.0',
     configBackend: backend,
-    configDir: env.CONFIG_DIR || EXAMPLE_CONFIG_DIR,
+    configFiles: configFilesSetting(env),
     defaultNamespace,
     etcd: {
       endpoints: etcdEndpoints(env),
