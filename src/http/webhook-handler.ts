@@ -18,7 +18,8 @@ import { RETRY_AFTER_SECONDS } from '../errors.js';
 import { sensitiveHeaders } from '../observability/sensitive.js';
 import type { Metrics } from '../observability/metrics.js';
 import { BodyTooLargeError, declaredLengthExceeds, readBody } from './body.js';
-import { decodeJson, isJsonContentType, PayloadError } from './json-payload.js';
+import { PayloadError } from './json-payload.js';
+import { bodyFormat, decodePayload, type BodyFormat } from './payload.js';
 import { ThrottledLog } from '../observability/log-throttle.js';
 import { assignRequestId, pathOnly, REQUEST_ID_HEADER } from './request-id.js';
 import { sendError, sendJson } from './respond.js';
@@ -198,7 +199,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const { namespace, id } = hook;
     if (declaredLengthExceeds(req, hook.maxBodyBytes)) return sendError(res, 413, `body exceeds ${hook.maxBodyBytes} bytes`, { connection: 'close' });
     const contentType = req.headers['content-type'] ?? '';
-    if (hook.dataType === 'json' && !isJsonContentType(contentType)) return sendError(res, 415, 'content type must be application/json');
+    const format: BodyFormat | undefined = hook.dataType === 'json' ? bodyFormat(contentType) : undefined;
+    if (hook.dataType === 'json' && format === undefined) return sendError(res, 415, 'content type must be application/json (or none)');
 
     // Most webhooks have no checks: then no view (and no check deadline) is built at all.
     const hasChecks = hook.headerChecks.length > 0 || hook.bodyChecks.length > 0 || hook.payloadChecks.length > 0;
@@ -229,9 +231,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       }
 
       payload = body;
-      if (hook.dataType === 'json') {
+      if (format !== undefined) {
         try {
-          payload = decodeJson(body, options.maxJsonDepth);
+          payload = decodePayload(body, format, options.maxJsonDepth);
         } catch (err) {
           return sendError(res, 400, err instanceof PayloadError ? err.message : 'body is not valid JSON');
         }
