@@ -200,7 +200,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     if (declaredLengthExceeds(req, hook.maxBodyBytes)) return sendError(res, 413, `body exceeds ${hook.maxBodyBytes} bytes`, { connection: 'close' });
     const contentType = req.headers['content-type'] ?? '';
     const format: BodyFormat | undefined = hook.dataType === 'json' ? bodyFormat(contentType) : undefined;
-    if (hook.dataType === 'json' && format === undefined) return sendError(res, 415, 'content type must be application/json (or none)');
+    if (hook.dataType === 'json' && format === undefined) return sendError(res, 415, 'content type must be application/json, application/x-www-form-urlencoded or none');
 
     // Most webhooks have no checks: then no view (and no check deadline) is built at all.
     const hasChecks = hook.headerChecks.length > 0 || hook.bodyChecks.length > 0 || hook.payloadChecks.length > 0;
@@ -256,6 +256,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const senderId = hook.deliveryId(req.headers, payload) ?? (isSafeId(req.headers[REQUEST_ID_HEADER]) ? requestDeliveryId(requestId, body) : undefined);
     let headers = forwardedHeaders(req, hook.credentialHeaders);
     let rawBody = body;
+    let bodyType = contentType;
     if (hook.cleanCredentials) {
       const cleaned = hook.cleanCredentials(payload, headers);
       headers = cleaned.headers;
@@ -263,6 +264,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       if (cleaned.payloadChanged) {
         payload = cleaned.payload;
         rawBody = Buffer.from(JSON.stringify(payload));
+        // The bytes are JSON now, whatever was received (a form body, none declared).
+        bodyType = 'application/json';
       }
     }
     const delivery: Delivery = {
@@ -274,7 +277,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       headers,
       payload,
       rawBody,
-      contentType,
+      contentType: bodyType,
     };
     // Only a sender's own id can repeat; a generated one never needs deduplicating.
     let claim: DedupeClaim | undefined;
