@@ -90,6 +90,7 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     accessLog: settings.accessLog,
     logSummaryIntervalMs: settings.logSummaryIntervalMs,
     spool,
+    defaultWebhookFallback: settings.defaultWebhookFallback,
   });
   const deliveriesApi = settings.deliveriesAdminToken ? createDeliveriesApi(settings.deliveriesAdminToken, (c) => spool.adminQueue(c)) : undefined;
   const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceName: source.name, sourceState: () => source.state() }, metrics, logger, deliveriesApi);

@@ -87,6 +87,11 @@ export interface Settings {
   spoolConcurrency: number;
   /** BullMQ lock of an attempt; a crashed instance's attempts are taken over within about this long. */
   spoolLockMs: number;
+  /**
+   * CWM's catch-all: a request to an unknown webhook id is handled by the
+   * webhook `default` of the same namespace. Off: unknown ids are 404 (see README on why).
+   */
+  defaultWebhookFallback: boolean;
   /** Bearer token of the /admin/deliveries API; unset: the API is off (404). */
   deliveriesAdminToken?: string;
   /** Google's siteverify endpoint; a test points it at a local stand-in speaking the same API. */
@@ -272,6 +277,7 @@ export function loadSettings(env: Env = process.env): Settings {
     spoolConnection: optional(env, 'SPOOL_CONNECTION'),
     spoolConcurrency: intVar(env, 'SPOOL_CONCURRENCY', 16, 1),
     spoolLockMs: intVar(env, 'SPOOL_LOCK_MS', 30000, 1000),
+    defaultWebhookFallback: boolVar(env, 'DEFAULT_WEBHOOK_FALLBACK'),
     deliveriesAdminToken: optional(env, 'DELIVERIES_ADMIN_TOKEN'),
     recaptchaVerifyUrl: recaptchaVerifyUrl(env),
   };

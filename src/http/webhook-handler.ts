@@ -44,7 +44,12 @@ export interface WebhookHandlerOptions {
   readonly logSummaryIntervalMs?: number;
   /** The durable spool: webhooks with `retry.enabled` and a spool connection answer 202 once spooled. */
   readonly spool?: Spool;
+  /** DEFAULT_WEBHOOK_FALLBACK: an unknown id is handled by the namespace's webhook `default` (CWM's catch-all). */
+  readonly defaultWebhookFallback?: boolean;
 }
+
+/** The id CWM's catch-all webhook has. */
+export const DEFAULT_WEBHOOK_ID = 'default';
 
 export type WebhookHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
   /** Logs the pending failure summaries and stops their timer. */
@@ -186,7 +191,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const { namespace, id } = route;
     if (!isValidName(namespace) || !isValidName(id)) return reject(res, 400, 'namespace and webhook id must match ^[A-Za-z0-9_-]{1,64}$');
     if (req.method !== 'POST') return reject(res, 405, 'method not allowed; use POST', { allow: 'POST' });
-    const hook = config.lookup(namespace, id);
+    // With the fallback, the delivery is the `default` webhook's (its checks, outputs, metrics label, webhook_id).
+    const hook = config.lookup(namespace, id) ?? (options.defaultWebhookFallback === true ? config.lookup(namespace, DEFAULT_WEBHOOK_ID) : undefined);
     if (!hook) {
       if (!config.ready) return reject(res, 503, 'configuration not loaded yet', RETRY_AFTER);
       return reject(res, 404, 'webhook not found');
