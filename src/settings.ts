@@ -94,6 +94,8 @@ export interface Settings {
   defaultWebhookFallback: boolean;
   /** Bearer token of the /admin/deliveries API; unset: the API is off (404). */
   deliveriesAdminToken?: string;
+  /** CWM's STATS_AUTH_TOKEN: token of GET /stats; unset: the route is off (404). */
+  statsAuthToken?: string;
   /** Google's siteverify endpoint; a test points it at a local stand-in speaking the same API. */
   recaptchaVerifyUrl: string;
 }
@@ -279,6 +281,7 @@ export function loadSettings(env: Env = process.env): Settings {
     spoolLockMs: intVar(env, 'SPOOL_LOCK_MS', 30000, 1000),
     defaultWebhookFallback: boolVar(env, 'DEFAULT_WEBHOOK_FALLBACK'),
     deliveriesAdminToken: optional(env, 'DELIVERIES_ADMIN_TOKEN'),
+    statsAuthToken: optional(env, 'STATS_AUTH_TOKEN')?.trim() || undefined,
     recaptchaVerifyUrl: recaptchaVerifyUrl(env),
   };
 }

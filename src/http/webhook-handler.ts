@@ -17,6 +17,7 @@ import type { Delivery } from '../delivery/types.js';
 import { RETRY_AFTER_SECONDS } from '../errors.js';
 import { sensitiveHeaders } from '../observability/sensitive.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { RequestStats } from '../observability/request-stats.js';
 import { BodyTooLargeError, declaredLengthExceeds, readBody } from './body.js';
 import { PayloadError } from './json-payload.js';
 import { bodyFormat, decodePayload, type BodyFormat } from './payload.js';
@@ -44,6 +45,8 @@ export interface WebhookHandlerOptions {
   readonly logSummaryIntervalMs?: number;
   /** The durable spool: webhooks with `retry.enabled` and a spool connection answer 202 once spooled. */
   readonly spool?: Spool;
+  /** CWM's /stats counts (accepted requests per webhook); absent unless STATS_AUTH_TOKEN is set, so the hot path pays nothing. */
+  readonly stats?: RequestStats;
   /** DEFAULT_WEBHOOK_FALLBACK: an unknown id is handled by the namespace's webhook `default` (CWM's catch-all). */
   readonly defaultWebhookFallback?: boolean;
 }
@@ -180,6 +183,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const seconds = (performance.now() - started) / 1000;
     metrics.inFlight.dec();
     metrics.recordRequest(label === UNMATCHED ? unmatched : metrics.seriesFor(label.namespace, label.id), res.statusCode, seconds);
+    // As CWM: counted once the request was accepted (200, 202), not when it was refused.
+    if (options.stats && label !== UNMATCHED && res.statusCode >= 200 && res.statusCode < 300) options.stats.increment(label.namespace, label.id);
     if (options.accessLog) logger.info({ request_id: requestId, method: req.method, path: pathOnly(req.url), status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
   };
 
