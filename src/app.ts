@@ -15,6 +15,7 @@ import { createAdminApp } from './http/admin-app.js';
 import { createDeliveriesApi } from './http/deliveries-api.js';
 import { createHttpServer } from './http/server.js';
 import { rootRoutes } from './http/root-routes.js';
+import { docsRoutes } from './http/docs-routes.js';
 import { RequestStats } from './observability/request-stats.js';
 import { createWebhookHandler } from './http/webhook-handler.js';
 import { Metrics } from './observability/metrics.js';
@@ -100,6 +101,7 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
   const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceName: source.name, sourceState: () => source.state() }, metrics, logger, {
     deliveries: deliveriesApi,
     root: rootRoutes(stats && settings.statsAuthToken !== undefined ? { token: settings.statsAuthToken, stats } : undefined),
+    docs: settings.disableOpenApiDocs ? undefined : docsRoutes(() => manager.all(), settings.defaultNamespace),
   });
   const http = createHttpServer(handler, admin, {
     draining: () => stopping !== undefined,

@@ -96,6 +96,8 @@ export interface Settings {
   deliveriesAdminToken?: string;
   /** CWM's STATS_AUTH_TOKEN: token of GET /stats; unset: the route is off (404). */
   statsAuthToken?: string;
+  /** CWM's DISABLE_OPENAPI_DOCS: true turns GET /openapi.json and GET /docs off (404). */
+  disableOpenApiDocs: boolean;
   /** Google's siteverify endpoint; a test points it at a local stand-in speaking the same API. */
   recaptchaVerifyUrl: string;
 }
@@ -282,6 +284,7 @@ export function loadSettings(env: Env = process.env): Settings {
     defaultWebhookFallback: boolVar(env, 'DEFAULT_WEBHOOK_FALLBACK'),
     deliveriesAdminToken: optional(env, 'DELIVERIES_ADMIN_TOKEN'),
     statsAuthToken: optional(env, 'STATS_AUTH_TOKEN')?.trim() || undefined,
+    disableOpenApiDocs: boolVar(env, 'DISABLE_OPENAPI_DOCS'),
     recaptchaVerifyUrl: recaptchaVerifyUrl(env),
   };
 }

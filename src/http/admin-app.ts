@@ -17,6 +17,8 @@ export interface AdminRoutes {
   readonly deliveries?: Router;
   /** `GET /` and `GET /stats` (src/http/root-routes.ts). */
   readonly root?: Router;
+  /** `GET /openapi.json` and `GET /docs` (src/http/docs-routes.ts); absent with DISABLE_OPENAPI_DOCS=true. */
+  readonly docs?: Router;
 }
 
 export function createAdminApp(health: HealthSource, metrics: Metrics, logger: Logger, routes: AdminRoutes = {}): Express {
@@ -45,6 +47,7 @@ export function createAdminApp(health: HealthSource, metrics: Metrics, logger: L
   });
   if (routes.deliveries) app.use('/admin/deliveries', routes.deliveries);
   if (routes.root) app.use(routes.root);
+  if (routes.docs) app.use(routes.docs);
   app.use((_req, res) => {
     res.status(404).json({ status: 'error', error: 'not found' });
   });
