@@ -101,7 +101,7 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
   const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceName: source.name, sourceState: () => source.state() }, metrics, logger, {
     deliveries: deliveriesApi,
     root: rootRoutes(stats && settings.statsAuthToken !== undefined ? { token: settings.statsAuthToken, stats } : undefined),
-    docs: settings.disableOpenApiDocs ? undefined : docsRoutes(() => manager.all(), settings.defaultNamespace),
+    docs: settings.disableOpenApiDocs ? undefined : docsRoutes(manager, settings.defaultNamespace),
   });
   const http = createHttpServer(handler, admin, {
     draining: () => stopping !== undefined,

@@ -25,13 +25,18 @@ function schemeLine(name: string, scheme: Json): string {
 
 export function renderDocs(spec: Json): string {
   const schemes = obj(obj(spec.components).securitySchemes);
+  const shared = obj(obj(spec.components).responses);
+  const describe = (r: unknown): string => {
+    const target = obj(r).$ref;
+    return String(obj(typeof target === 'string' ? shared[target.slice(target.lastIndexOf('/') + 1)] : r).description ?? '');
+  };
   const sections: string[] = [];
   for (const [path, item] of Object.entries(obj(spec.paths))) {
     const op = obj(obj(item).post);
     const security = Array.isArray(op.security) ? (op.security as unknown[]) : [];
     const required = Object.keys(obj(security[0]));
     const content = obj(obj(op.requestBody).content);
-    const responses = Object.entries(obj(op.responses)).map(([code, r]) => `<li><code>${escapeHtml(code)}</code> ${escapeHtml(String(obj(r).description ?? ''))}</li>`);
+    const responses = Object.entries(obj(op.responses)).map(([code, r]) => `<li><code>${escapeHtml(code)}</code> ${escapeHtml(describe(r))}</li>`);
     sections.push(`<section>
 <h2>POST <code>${escapeHtml(path)}</code></h2>
 <p>${escapeHtml(String(op.description ?? ''))}</p>

@@ -15,16 +15,24 @@ type Json = Readonly<Record<string, unknown>>;
 
 const ERROR: Json = { type: 'object', required: ['status', 'error'], properties: { status: { const: 'error' }, error: { type: 'string' }, details: { type: 'array', items: { type: 'string' } } } };
 const ACCEPTED: Json = { type: 'object', required: ['status', 'delivery_id'], properties: { status: { enum: ['accepted', 'queued'] }, delivery_id: { type: 'string' }, spool_id: { type: 'string' }, duplicate: { type: 'boolean' } } };
-const errorRef = (description: string): Json => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const errorResponse = (description: string): Json => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const acceptedResponse = (description: string): Json => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } } });
 
-/** The answers every webhook can give (README's status table). */
-const COMMON_RESPONSES: Json = {
-  '200': { description: 'delivered to every output', content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } } },
-  '400': errorRef('body is not valid JSON / UTF-8, or nested too deep'),
-  '404': errorRef('no such webhook'),
-  '413': errorRef('body larger than the limit'),
-  '503': errorRef('an output failed or timed out; retry (Retry-After)'),
+/** The answers of README's status table, defined once and referenced by each operation (the document stays small). */
+const RESPONSES: Readonly<Record<string, Json>> = {
+  Accepted: acceptedResponse('delivered to every output'),
+  Queued: acceptedResponse('durably queued (retry.enabled with a spool)'),
+  BadRequest: errorResponse('body is not valid JSON / UTF-8, or nested too deep'),
+  Unauthorized: errorResponse('credentials or signature missing, wrong or stale'),
+  Forbidden: errorResponse('client IP not allowed'),
+  NotFound: errorResponse('no such webhook'),
+  TooLarge: errorResponse('body larger than the limit'),
+  UnsupportedType: errorResponse('declared content type is neither JSON nor a form'),
+  Unprocessable: errorResponse('payload does not match the json_schema'),
+  RateLimited: errorResponse('rate limit exceeded (Retry-After)'),
+  Unavailable: errorResponse('an output failed or timed out; retry (Retry-After)'),
 };
+const ref = (name: keyof typeof RESPONSES & string): Json => ({ $ref: `#/components/responses/${name}` });
 
 /** Names components.securitySchemes: the check's field, then `_2`, `_3` ... when webhooks configure it differently. */
 class SchemeNames {
@@ -54,13 +62,13 @@ function requestBody(hook: CompiledWebhook): Json {
 }
 
 function operation(hook: CompiledWebhook, names: SchemeNames): Json {
-  const responses: Record<string, unknown> = { ...COMMON_RESPONSES };
-  if (hook.retry) responses['202'] = { description: 'durably queued (retry.enabled with a spool)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } } };
-  if (hook.api.security.length > 0) responses['401'] = errorRef('credentials or signature missing, wrong or stale');
-  if (hook.api.otherChecks.includes('ip_whitelist')) responses['403'] = errorRef('client IP not allowed');
-  if (hook.dataType === 'json') responses['415'] = errorRef('declared content type is neither JSON nor a form');
-  if (hook.api.jsonSchema) responses['422'] = errorRef('payload does not match the json_schema');
-  if (hook.api.otherChecks.includes('rate_limit')) responses['429'] = errorRef('rate limit exceeded (Retry-After)');
+  const responses: Record<string, Json> = { '200': ref('Accepted'), '400': ref('BadRequest'), '404': ref('NotFound'), '413': ref('TooLarge'), '503': ref('Unavailable') };
+  if (hook.retry) responses['202'] = ref('Queued');
+  if (hook.api.security.length > 0) responses['401'] = ref('Unauthorized');
+  if (hook.api.otherChecks.includes('ip_whitelist')) responses['403'] = ref('Forbidden');
+  if (hook.dataType === 'json') responses['415'] = ref('UnsupportedType');
+  if (hook.api.jsonSchema) responses['422'] = ref('Unprocessable');
+  if (hook.api.otherChecks.includes('rate_limit')) responses['429'] = ref('RateLimited');
   const requirement: Record<string, string[]> = {};
   for (const d of hook.api.security) requirement[names.nameFor(d.field, d.scheme)] = [];
   const checks = [...hook.api.security.map((d) => d.field), ...hook.api.otherChecks];
@@ -89,6 +97,6 @@ export function buildOpenApi(webhooks: Iterable<CompiledWebhook>, defaultNamespa
     openapi: '3.1.0',
     info: { title: 'cwm webhooks', version: '1', description: 'The webhooks this cwm instance serves right now, generated from its live configuration.' },
     paths,
-    components: { schemas: { Accepted: ACCEPTED, Error: ERROR }, securitySchemes: Object.fromEntries(names.schemes) },
+    components: { schemas: { Accepted: ACCEPTED, Error: ERROR }, responses: RESPONSES, securitySchemes: Object.fromEntries(names.schemes) },
   };
 }

@@ -107,13 +107,15 @@ test('/docs is a self-contained HTML page: no script, escaped values, a CSP that
   assert.match(page, /<code>X-Team-Key<\/code>/);
 });
 
-test('the spec follows the live config: an added webhook appears, a removed one goes', async () => {
-  dir.write('webhooks.json', { ...WEBHOOKS, added: { module: 'log', header_auth: { header_name: 'X-New', api_key: 'env-secret-12' } }, open: undefined });
+test('the spec follows the live config: an added webhook appears, a changed one changes, a removed one goes', async () => {
+  const orders = { module: 'log', json_schema: { type: 'object', required: ['order_id', 'currency'] } };
+  dir.write('webhooks.json', { ...WEBHOOKS, orders, added: { module: 'log', header_auth: { header_name: 'X-New', api_key: 'env-secret-12' } }, open: undefined });
   const doc = await waitFor(async () => {
     const { doc: d } = await spec();
     return d.paths['/webhook/added'] ? d : undefined;
   }, 5000, 'added webhook in the spec');
   assert.equal(doc.paths['/webhook/open'], undefined);
+  assert.deepEqual(doc.paths['/webhook/orders']?.post.requestBody.content['application/json']?.schema, orders.json_schema, 'a changed webhook is rebuilt');
   assert.ok(Object.values(doc.components.securitySchemes).some((s) => s.name === 'X-New'));
   const { text } = await spec();
   assert.equal(text.includes('env-secret-12'), false);
