@@ -10,6 +10,7 @@ export const queryAuthCheck = defineCheck({
   schema: Type.Object({ parameter_name: Type.String({ minLength: 1, default: 'api_key' }), api_key: secret }, { additionalProperties: false }),
   phase: 'headers',
   order: 50,
+  describe: (config) => ({ type: 'apiKey', in: 'query', name: config.parameter_name, description: `a static API key in the ${config.parameter_name} query parameter` }),
   compile(config) {
     const digest = digestOf(config.api_key);
     const rejection = unauthorized(`missing or invalid ${config.parameter_name} query parameter`);

@@ -22,7 +22,7 @@ import { lazyModule } from '../connections/lazy-module.js';
 import type { LiveConnections } from '../connections/live.js';
 import { redisConnection } from '../connections/redis.js';
 import { UnavailableError } from '../errors.js';
-import { decodeJson } from '../http/json-payload.js';
+import { bodyFormat, decodePayload } from '../http/payload.js';
 import type { Metrics } from '../observability/metrics.js';
 import { jobIdFor } from '../outputs/redis-queue.js';
 import { deliver } from './deliver.js';
@@ -223,7 +223,8 @@ export class Spool {
         const hook = this.options.lookup(data.namespace, data.webhookId);
         if (!hook) throw new UnrecoverableError(`webhook ${data.namespace}/${data.webhookId} is no longer configured`);
         const rawBody = Buffer.from(data.body, 'base64');
-        const payload = hook.dataType === 'json' ? decodeJson(rawBody, this.options.maxJsonDepth) : rawBody;
+        // A form body was accepted as one, so it parses as one again (the type is stored with the body).
+        const payload = hook.dataType === 'json' ? decodePayload(rawBody, bodyFormat(data.contentType) ?? 'json', this.options.maxJsonDepth) : rawBody;
         const delivery: Delivery = { id: data.deliveryId, requestId: data.requestId, namespace: data.namespace, webhookId: data.webhookId, receivedAt: data.receivedAt, headers: data.headers, payload, rawBody, contentType: data.contentType };
         const started = performance.now();
         try {
