@@ -27,6 +27,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { jobIdFor } from '../outputs/redis-queue.js';
 import { deliver } from './deliver.js';
 import { retryDelayMs } from './retry-policy.js';
+import { deferDelayMs, FAIR_WAIT_MS, WebhookSlots } from './spool-fairness.js';
 import { DeliveryTimeouts } from './timeouts.js';
 import type { Delivery } from './types.js';
 import { SpoolMetrics } from './spool-metrics.js';
@@ -71,6 +72,8 @@ export interface SpoolOptions {
   /** SPOOL_CONNECTION; without it only webhooks naming `retry.connection` spool. */
   readonly defaultConnection?: string;
   readonly concurrency: number;
+  /** SPOOL_WEBHOOK_CONCURRENCY: attempts of one webhook at once in this instance (fairness). */
+  readonly webhookConcurrency: number;
   readonly lockMs: number;
   readonly outputTimeoutMs: number;
   readonly maxJsonDepth: number;
@@ -80,12 +83,14 @@ export class Spool {
   private readonly workers = new Map<string, Worker<SpooledDelivery> | 'starting'>();
   private readonly timeouts: DeliveryTimeouts;
   private readonly metrics: SpoolMetrics;
+  private readonly slots: WebhookSlots;
   private scanTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly options: SpoolOptions) {
     this.timeouts = new DeliveryTimeouts(options.outputTimeoutMs);
     this.metrics = new SpoolMetrics(options.metrics.registry, () => this.queues());
+    this.slots = new WebhookSlots(Math.min(options.webhookConcurrency, options.concurrency));
   }
 
   /** The spool connection of a webhook, or undefined: then it is delivered synchronously. */
@@ -214,23 +219,40 @@ export class Spool {
     void attempt();
   }
 
+  /** One attempt of a spooled delivery: the webhook's outputs as configured now. */
+  private async attempt(job: Job<SpooledDelivery>, Unrecoverable: typeof BullMQ.UnrecoverableError): Promise<void> {
+    const data = job.data;
+    const hook = this.options.lookup(data.namespace, data.webhookId);
+    if (!hook) throw new Unrecoverable(`webhook ${data.namespace}/${data.webhookId} is no longer configured`);
+    const rawBody = Buffer.from(data.body, 'base64');
+    const payload = hook.dataType === 'json' ? decodeJson(rawBody, this.options.maxJsonDepth) : rawBody;
+    const delivery: Delivery = { id: data.deliveryId, requestId: data.requestId, namespace: data.namespace, webhookId: data.webhookId, receivedAt: data.receivedAt, headers: data.headers, payload, rawBody, contentType: data.contentType };
+    const started = performance.now();
+    try {
+      // Each spool attempt is one in-process attempt: the spool itself retries, durably.
+      await deliver(hook.outputs, { ...hook.execution, retry: undefined }, delivery, this.timeouts);
+    } finally {
+      this.metrics.attemptSeconds.observe((performance.now() - started) / 1000);
+    }
+  }
+
   private createWorker(connection: Redis, log: Logger): Worker<SpooledDelivery> {
-    const { Worker: BullWorker, UnrecoverableError } = bullmq();
+    const { Worker: BullWorker, UnrecoverableError, DelayedError } = bullmq();
     const worker = new BullWorker<SpooledDelivery>(
       SPOOL_QUEUE,
-      async (job: Job<SpooledDelivery>) => {
+      async (job: Job<SpooledDelivery>, token?: string) => {
         const data = job.data;
-        const hook = this.options.lookup(data.namespace, data.webhookId);
-        if (!hook) throw new UnrecoverableError(`webhook ${data.namespace}/${data.webhookId} is no longer configured`);
-        const rawBody = Buffer.from(data.body, 'base64');
-        const payload = hook.dataType === 'json' ? decodeJson(rawBody, this.options.maxJsonDepth) : rawBody;
-        const delivery: Delivery = { id: data.deliveryId, requestId: data.requestId, namespace: data.namespace, webhookId: data.webhookId, receivedAt: data.receivedAt, headers: data.headers, payload, rawBody, contentType: data.contentType };
-        const started = performance.now();
+        const release = await this.slots.acquire(`${data.namespace}/${data.webhookId}`, FAIR_WAIT_MS);
+        if (!release) {
+          // Its webhook has all its slots busy (a slow destination): back to delayed, not an attempt, the worker slot goes to others.
+          await job.moveToDelayed(Date.now() + deferDelayMs(), token);
+          this.metrics.deferred.inc({ namespace: data.namespace });
+          throw new DelayedError();
+        }
         try {
-          // Each spool attempt is one in-process attempt: the spool itself retries, durably.
-          await deliver(hook.outputs, { ...hook.execution, retry: undefined }, delivery, this.timeouts);
+          await this.attempt(job, UnrecoverableError);
         } finally {
-          this.metrics.attemptSeconds.observe((performance.now() - started) / 1000);
+          release();
         }
       },
       {
