@@ -12,7 +12,7 @@
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { SPOOL_PREFIX, SPOOL_QUEUE } from '../../src/delivery/spool.js';
+import { SPOOL_PREFIX, SPOOL_QUEUE, spoolJobId, type SpooledDelivery } from '../../src/delivery/spool.js';
 import { waitFor } from '../../test/helpers/ports.js';
 import { startRedis, type RedisServer } from '../../test/helpers/redis.js';
 import { compare, CONNECTIONS, loadFigures, ratioFigures, type Backing } from '../lib/compare.js';
@@ -39,19 +39,35 @@ function queueOn(url: string, name: string, prefix?: string): { queue: Queue; cl
 
 const count = async (q: Queue): Promise<number> => Object.values(await q.getJobCounts('waiting', 'delayed', 'active', 'prioritized')).reduce((a, b) => a + b, 0);
 
-/** Lets the workers go and times them through the backlog: spool → destination. */
-async function drain(ctx: BenchContext, spool: Queue, dest: Queue): Promise<Figure[]> {
+/** Lets the workers go and times them through the backlog: spool → destination. Resolves deliveries per second. */
+async function drain(ctx: BenchContext, spool: Queue, dest: Queue): Promise<{ backlog: number; perSecond: number }> {
   const backlog = await count(spool);
   const before = await count(dest);
   ctx.log(`workers resumed on a backlog of ${backlog} spooled deliveries`);
   const started = performance.now();
   await spool.resume();
   await waitFor(async () => (await count(dest)) - before >= backlog, 600_000, 'spool drained into the destination', 100);
-  const seconds = (performance.now() - started) / 1000;
-  return [
-    { measure: 'spool backlog delivered by the workers (redis_queue destination)', value: backlog, unit: 'deliveries' },
-    { measure: 'worker delivery throughput, spool → destination, no HTTP load', value: Math.round(backlog / seconds), unit: 'deliveries/s' },
-  ];
+  return { backlog, perSecond: Math.round(backlog / ((performance.now() - started) / 1000)) };
+}
+
+/** Spools `n` deliveries of webhook `durable` straight into the (paused) spool, as accept() stores them. */
+async function fillSpool(spool: Queue, n: number, prefix: string): Promise<void> {
+  const body = Buffer.from(PAYLOAD).toString('base64');
+  for (let i = 0; i < n; i += 1000) {
+    await spool.addBulk(Array.from({ length: Math.min(1000, n - i) }, (_, k) => {
+      const deliveryId = `${prefix}-${i + k}`;
+      const data: SpooledDelivery = { v: 1, deliveryId, namespace: 'default', webhookId: 'durable', receivedAt: Date.now(), headers: {}, body, contentType: 'application/json', initialDelayMs: 1000, maxDelayMs: 10_000, multiplier: 2 };
+      return { name: 'default/durable', data, opts: { jobId: spoolJobId('default', 'durable', deliveryId), attempts: 5, backoff: { type: 'cwm' }, removeOnComplete: { age: 86_400 }, removeOnFail: false } };
+    }));
+  }
+}
+
+/** The workers alone with SPOOL_WEBHOOK_CONCURRENCY at `cap`: a fresh cwm, a prefilled paused spool, timed to empty. */
+async function drainWithCap(ctx: BenchContext, env: Record<string, string>, spool: Queue, dest: Queue, cap: number): Promise<number> {
+  const n = ctx.smoke ? 500 : 20_000;
+  await spool.pause();
+  await fillSpool(spool, n, `cap${cap}`);
+  return withServers([() => startCwmServer(ctx, `durable-cap${cap}`, { ...env, SPOOL_WEBHOOK_CONCURRENCY: String(cap) })], async () => (await drain(ctx, spool, dest)).perSecond);
 }
 
 /** One wrk round on the durable webhook with the workers delivering at the same time. */
@@ -87,17 +103,31 @@ export const durableScenario: Scenario = {
         { dest: { type: 'redis', url: destRedis.url }, spool: { type: 'redis', url: spoolRedis.url } },
       );
       await spool.queue.pause();
-      return await withServers([() => startCwmServer(ctx, 'durable', { CONFIG_BACKEND: 'file', CONFIG_DIR: dir, OUTPUT_TIMEOUT_MS: '5000', SPOOL_CONNECTION: 'spool' })], async ([server]) => {
+      const env = { CONFIG_BACKEND: 'file', CONFIG_DIR: dir, OUTPUT_TIMEOUT_MS: '5000', SPOOL_CONNECTION: 'spool' };
+      const http = await withServers([() => startCwmServer(ctx, 'durable', env)], async ([server]) => {
         const [sync, durable] = await compare(ctx, [
           { label: 'cwm redis_queue webhook (200)', server, paths: ['/webhook/sync'], backing: [redisBacking('destination redis-server', destRedis)] },
           { label: 'cwm durable redis_queue webhook (202)', server, paths: ['/webhook/durable'], backing: [redisBacking('spool redis-server', spoolRedis)] },
         ]);
         if (!sync || !durable) throw new Error('compare returned fewer results than targets');
         const figures = [...loadFigures(sync), ...loadFigures(durable), ...ratioFigures(durable, sync, { throughput: { op: '>=', target: 0.8 }, p99: { op: '<=', target: 1.25 } })];
-        figures.push(...(await drain(ctx, spool.queue, dest.queue)));
+        const { backlog, perSecond } = await drain(ctx, spool.queue, dest.queue);
+        figures.push(
+          { measure: 'spool backlog left by the rounds, delivered by the workers', value: backlog, unit: 'deliveries' },
+          { measure: 'worker delivery throughput on that backlog, spool → destination, no HTTP load', value: perSecond, unit: 'deliveries/s' },
+        );
         figures.push(...(await sharedRound(ctx, server.baseUrl, dest.queue)));
         return figures;
       });
+      // The fairness cap against no cap, one webhook's backlog: what SPOOL_WEBHOOK_CONCURRENCY costs a single busy webhook.
+      const capped = await drainWithCap(ctx, env, spool.queue, dest.queue, 4);
+      const uncapped = await drainWithCap(ctx, env, spool.queue, dest.queue, 16);
+      return [
+        ...http,
+        { measure: 'worker delivery throughput, one webhook, SPOOL_WEBHOOK_CONCURRENCY 4 (default) of SPOOL_CONCURRENCY 16', value: capped, unit: 'deliveries/s' },
+        { measure: 'worker delivery throughput, one webhook, SPOOL_WEBHOOK_CONCURRENCY 16 (no fairness cap)', value: uncapped, unit: 'deliveries/s' },
+        { measure: 'capped / uncapped delivery throughput', value: capped / uncapped, unit: 'x' },
+      ];
     } finally {
       await Promise.all([spool.close(), dest.close()]);
       await Promise.all([spoolRedis.destroy(), destRedis.destroy()]);
