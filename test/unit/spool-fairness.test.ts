@@ -1,7 +1,7 @@
 /** WebhookSlots: the per-webhook cap, the hand-over to a waiter of the same webhook, the timed-out wait. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deferDelayMs, FAIR_DEFER_MS, WebhookSlots } from '../../src/delivery/spool-fairness.js';
+import { deferDelayMs, FAIR_DEFER_MS, FAIR_FAST_ATTEMPT_MS, WebhookSlots } from '../../src/delivery/spool-fairness.js';
 
 test('a webhook gets its cap at once; others are not affected', async () => {
   const slots = new WebhookSlots(2);
@@ -41,4 +41,24 @@ test('defer delay is FAIR_DEFER_MS to twice that; a cap below 1 is refused', () 
   assert.equal(deferDelayMs(() => 0), FAIR_DEFER_MS);
   assert.equal(deferDelayMs(() => 1), 2 * FAIR_DEFER_MS);
   assert.throws(() => new WebhookSlots(0), /cap/);
+});
+
+test('a webhook whose last attempt was fast goes past its cap until one of its attempts runs long', async () => {
+  let now = 0;
+  const slots = new WebhookSlots(1, () => now);
+  const first = await slots.acquire('ns/a', 0);
+  assert.ok(first);
+  assert.equal(await slots.acquire('ns/a', 0), undefined, 'never attempted: slow, held to the cap');
+  now += 5;
+  first();
+  const [x, y, z] = await Promise.all([slots.acquire('ns/a', 0), slots.acquire('ns/a', 0), slots.acquire('ns/a', 0)]);
+  assert.ok(x && y && z, 'last attempt took 5 ms: past the cap');
+  now += FAIR_FAST_ATTEMPT_MS;
+  assert.equal(await slots.acquire('ns/a', 0), undefined, 'a running attempt is now old: the cap binds');
+  x();
+  y();
+  z();
+  assert.equal(slots.inUse('ns/a'), 0);
+  assert.ok(await slots.acquire('ns/a', 0), 'under the cap again');
+  assert.equal(await slots.acquire('ns/a', 0), undefined, 'last attempt slow: held to the cap');
 });
