@@ -80,6 +80,7 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     webhooks: () => manager.all(),
     defaultConnection: settings.spoolConnection,
     concurrency: settings.spoolConcurrency,
+    webhookConcurrency: settings.spoolWebhookConcurrency,
     lockMs: settings.spoolLockMs,
     outputTimeoutMs: settings.outputTimeoutMs,
     maxJsonDepth: settings.maxJsonDepth,

@@ -105,6 +105,8 @@ export interface Settings {
   spoolConnection?: string;
   /** Spooled deliveries one instance attempts at once. */
   spoolConcurrency: number;
+  /** Spooled attempts of one webhook one instance runs at once: a hung destination holds no more worker slots. */
+  spoolWebhookConcurrency: number;
   /** BullMQ lock of an attempt; a crashed instance's attempts are taken over within about this long. */
   spoolLockMs: number;
   /**
@@ -302,6 +304,7 @@ export function loadSettings(env: Env = process.env): Settings {
     logSummaryIntervalMs: intVar(env, 'LOG_SUMMARY_INTERVAL_MS', 10_000, 100),
     spoolConnection: optional(env, 'SPOOL_CONNECTION'),
     spoolConcurrency: intVar(env, 'SPOOL_CONCURRENCY', 16, 1),
+    spoolWebhookConcurrency: intVar(env, 'SPOOL_WEBHOOK_CONCURRENCY', 4, 1),
     spoolLockMs: intVar(env, 'SPOOL_LOCK_MS', 30000, 1000),
     defaultWebhookFallback: boolVar(env, 'DEFAULT_WEBHOOK_FALLBACK'),
     deliveriesAdminToken: optional(env, 'DELIVERIES_ADMIN_TOKEN'),
