@@ -12,6 +12,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { Pool } from 'undici';
 import { createKafkaProducer } from '../../src/connections/kafka.js';
 import { MqttPublisher } from '../../src/connections/mqtt.js';
 import { postgresqlConnection } from '../../src/connections/postgresql.js';
@@ -27,6 +28,7 @@ import type { BenchContext, Figure, Scenario } from '../lib/scenario.js';
 import { configDir } from './http.js';
 
 const TOPIC = 'bench';
+const HALF_OF_LOG = { op: '>=', target: 0.5 } as const;
 
 function backing(label: string, pid: number | undefined): Backing {
   if (pid === undefined) throw new Error(`${label} has no pid`);
@@ -83,6 +85,23 @@ async function clientOnlyFigures(ctx: BenchContext, redis: RedisServer, kafka: K
   } finally {
     await Promise.all([queue.close(), producer.close()]);
     client.disconnect();
+  }
+}
+
+/** An undici Pool of http_webhook's size (64 keep-alive connections) posting the body to the same target, without HTTP in front or cwm. */
+async function httpClientFigures(ctx: BenchContext, sink: ServerProcess): Promise<Figure[]> {
+  const count = ctx.smoke ? 500 : 20_000;
+  const pool = new Pool(sink.baseUrl, { connections: 64 });
+  try {
+    ctx.log(`client only: ${count} undici Pool POSTs to the target`);
+    const posts = await opsPerSecond(async () => {
+      const res = await pool.request({ path: '/sink', method: 'POST', headers: { 'content-type': 'application/json' }, body: PAYLOAD });
+      await res.body.dump();
+      if (res.statusCode !== 200) throw new Error(`target answered ${res.statusCode}`);
+    }, count);
+    return [{ measure: `undici Pool POST to the target node:http alone, ${CONNECTIONS} in flight`, value: Math.round(posts), unit: 'ops/s' }];
+  } finally {
+    await pool.close();
   }
 }
 
@@ -150,12 +169,14 @@ export const outputsScenario: Scenario = {
         if (!b || !log || !queue || !kafkaHook || !rabbitHook || !mqttHook || !pgHook || !httpHook) throw new Error('compare returned fewer results than targets');
         return [
           ...[b, log, queue, kafkaHook, rabbitHook, mqttHook, pgHook, httpHook].flatMap((r) => loadFigures(r)),
-          ...[queue, kafkaHook, rabbitHook, mqttHook, pgHook, httpHook].flatMap((r) => ratioFigures(r, log)),
+          ...[queue, kafkaHook].flatMap((r) => ratioFigures(r, log)),
+          // Issue 12's goal: each of these destinations at least half the log webhook's throughput.
+          ...[rabbitHook, mqttHook, pgHook, httpHook].flatMap((r) => ratioFigures(r, log, { throughput: HALF_OF_LOG })),
           ...ratioFigures(queue, b),
           ...ratioFigures(kafkaHook, b),
         ];
       });
-      return [...http, ...(await clientOnlyFigures(ctx, redis, kafka)), ...(await brokerClientFigures(ctx, rabbit, mosquitto)), ...(await postgresClientFigures(ctx, postgres))];
+      return [...http, ...(await clientOnlyFigures(ctx, redis, kafka)), ...(await brokerClientFigures(ctx, rabbit, mosquitto)), ...(await postgresClientFigures(ctx, postgres)), ...(await httpClientFigures(ctx, sink))];
     } finally {
       await Promise.all([redis.destroy(), started.kafka?.stop(), started.rabbit?.destroy(), started.mosquitto?.destroy(), started.postgres?.destroy(), started.sink?.stop()]);
     }
