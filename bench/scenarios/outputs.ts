@@ -17,6 +17,7 @@ import { createKafkaProducer } from '../../src/connections/kafka.js';
 import { MqttPublisher } from '../../src/connections/mqtt.js';
 import { postgresqlConnection } from '../../src/connections/postgresql.js';
 import { RabbitClient } from '../../src/connections/rabbitmq.js';
+import { InsertBatcher } from '../../src/outputs/sql-batch.js';
 import { startMosquitto, startRabbitmq, type Broker } from '../../test/helpers/brokers.js';
 import { startKafkaMock, type KafkaMock } from '../../test/helpers/kafka.js';
 import { startRedis, type RedisServer } from '../../test/helpers/redis.js';
@@ -46,6 +47,9 @@ async function opsPerSecond(op: (i: number) => Promise<unknown>, count: number):
 }
 
 /** Queue.add and producer.send as cwm calls them (same job options, same record shape), without HTTP or cwm. */
+/** The request headers wrk sends, which the rabbitmq webhook (include_headers, CWM's default) copies into each message. */
+const WRK_HEADERS = { host: '127.0.0.1:8080', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(PAYLOAD)) } as const;
+
 /** cwm's RabbitMQ client (confirm channel, persistent, mandatory) and MQTT client (QoS 1) alone. */
 async function brokerClientFigures(ctx: BenchContext, rabbit: Broker, mosquitto: Broker): Promise<Figure[]> {
   const count = ctx.smoke ? 500 : 20_000;
@@ -56,7 +60,7 @@ async function brokerClientFigures(ctx: BenchContext, rabbit: Broker, mosquitto:
   try {
     if (!(await amqp.ready()) || !(await mqtt.ready())) throw new Error('broker clients did not connect');
     ctx.log(`client only: ${count} RabbitMQ confirmed publishes, ${count} MQTT QoS 1 publishes`);
-    const confirms = await opsPerSecond((i) => amqp.publish({ exchange: '', exchangeType: 'direct', routingKey: 'client-only', queue: 'client-only', body, messageId: `c-${i}`, contentType: 'application/json', headers: {} }), count);
+    const confirms = await opsPerSecond((i) => amqp.publish({ exchange: '', exchangeType: 'direct', routingKey: 'client-only', queue: 'client-only', body, messageId: `c-${i}`, contentType: 'application/json', headers: { ...WRK_HEADERS, 'cwm-delivery-id': `c-${i}` } }), count);
     const pubacks = await opsPerSecond(() => mqtt.publish('bench/client-only', body, 1, false), count);
     return [
       { measure: `cwm RabbitMQ publish with confirm alone, ${CONNECTIONS} in flight`, value: Math.round(confirms), unit: 'ops/s' },
@@ -113,8 +117,16 @@ async function postgresClientFigures(ctx: BenchContext, server: SqlServer): Prom
     if (!(await live.ready())) throw new Error('bench postgres not reachable');
     await live.client.execute('CREATE TABLE IF NOT EXISTS client_only (id BIGSERIAL PRIMARY KEY, webhook_id TEXT NOT NULL, "timestamp" TIMESTAMPTZ, payload JSONB NOT NULL, headers JSONB)', []);
     ctx.log(`client only: ${count} PostgreSQL INSERTs`);
-    const inserts = await opsPerSecond(() => live.client.execute('INSERT INTO client_only (webhook_id, "timestamp", payload, headers) VALUES ($1, $2, $3, $4)', ['bench', new Date(), PAYLOAD, '{}']), count);
-    return [{ measure: `cwm postgresql client INSERT (pg Pool of 10, fsync on) alone, ${CONNECTIONS} in flight`, value: Math.round(inserts), unit: 'ops/s' }];
+    const single = 'INSERT INTO client_only (webhook_id, "timestamp", payload, headers) VALUES ($1, $2, $3, $4)';
+    const inserts = await opsPerSecond(() => live.client.execute(single, ['bench', new Date(), PAYLOAD, '{}']), count);
+    // The same rows through the batcher the postgresql output uses (concurrent rows share one multi-row INSERT).
+    const rows = (n: number): string => `INSERT INTO client_only (webhook_id, "timestamp", payload, headers) VALUES ${Array.from({ length: n }, (_, r) => `($${4 * r + 1}, $${4 * r + 2}, $${4 * r + 3}, $${4 * r + 4})`).join(', ')}`;
+    const batcher = new InsertBatcher(live.client, { sql: rows }, live.client.maxConcurrency, 4);
+    const batched = await opsPerSecond(() => batcher.insert(['bench', new Date(), PAYLOAD, '{}']), count);
+    return [
+      { measure: `cwm postgresql client INSERT (pg Pool of 10, fsync on) alone, ${CONNECTIONS} in flight`, value: Math.round(inserts), unit: 'ops/s' },
+      { measure: `cwm postgresql client, rows batched into multi-row INSERTs, alone, ${CONNECTIONS} in flight`, value: Math.round(batched), unit: 'ops/s' },
+    ];
   } finally {
     await live.close();
   }
