@@ -24,7 +24,7 @@ import { startRedis, type RedisServer } from '../../test/helpers/redis.js';
 import { startPostgres, type SqlServer } from '../../test/helpers/sql-servers.js';
 import { compare, CONNECTIONS, loadFigures, ratioFigures, type Backing } from '../lib/compare.js';
 import { PAYLOAD } from '../lib/payload.js';
-import { cpuSecondsOf, startBare, startCwmServer, withServers, type ServerProcess } from '../lib/processes.js';
+import { cpuSecondsOf, cpuTreeSecondsOf, startBare, startCwmServer, withServers, type ServerProcess } from '../lib/processes.js';
 import type { BenchContext, Figure, Scenario } from '../lib/scenario.js';
 import { configDir } from './http.js';
 
@@ -34,6 +34,10 @@ const HALF_OF_LOG = { op: '>=', target: 0.5 } as const;
 function backing(label: string, pid: number | undefined): Backing {
   if (pid === undefined) throw new Error(`${label} has no pid`);
   return { label, cpuSeconds: () => cpuSecondsOf(pid) };
+}
+
+function postgresBacking(server: SqlServer): Backing {
+  return { label: 'postgres (postmaster + backends)', cpuSeconds: () => (server.pid === undefined ? NaN : cpuTreeSecondsOf(server.pid)) };
 }
 
 /** Operations per second of `count` calls of `op` with CONNECTIONS in flight. */
@@ -174,8 +178,8 @@ export const outputsScenario: Scenario = {
           { label: 'cwm kafka webhook', server, paths: ['/webhook/kafka'], backing: [backing('kafka-mock', kafka.pid)] },
           { label: 'cwm rabbitmq webhook', server, paths: ['/webhook/rabbitmq'], backing: [backing('rabbitmq (beam.smp)', rabbit.pid)] },
           { label: 'cwm mqtt webhook', server, paths: ['/webhook/mqtt'], backing: [backing('mosquitto', mosquitto.pid)] },
-          // The postmaster's own CPU only: the backends doing the INSERTs are its children.
-          { label: 'cwm postgresql webhook', server, paths: ['/webhook/pg'] },
+          // The postmaster and its backends (the INSERTs run in those).
+          { label: 'cwm postgresql webhook', server, paths: ['/webhook/pg'], backing: [postgresBacking(postgres)] },
           { label: 'cwm http_webhook webhook', server, paths: ['/webhook/http'], backing: [{ label: 'target node:http', cpuSeconds: () => sink.cpuSeconds() }] },
         ]);
         if (!b || !log || !queue || !kafkaHook || !rabbitHook || !mqttHook || !pgHook || !httpHook) throw new Error('compare returned fewer results than targets');
