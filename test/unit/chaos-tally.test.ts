@@ -52,7 +52,7 @@ test('chaos options: --only takes names (repeated or comma list), --short; bad i
   const o = parseOptions(['--short', '--only', 'sigterm,redis-kill', '--only=etcd-outage']);
   assert.equal(o.short, true);
   assert.deepEqual(o.scenarios.map((s) => s.name), ['etcd-outage', 'redis-kill', 'sigterm']);
-  assert.equal(parseOptions([]).scenarios.length, 9);
+  assert.equal(parseOptions([]).scenarios.length, 10);
   for (const argv of [['--only'], ['--only', 'nope'], ['--only='], ['--fast'], ['--only', '__proto__']]) assert.throws(() => parseOptions(argv), UsageError, argv.join(' '));
 });
 
