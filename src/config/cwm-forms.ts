@@ -13,6 +13,9 @@
  *   `host`/`port` are not connected to: cwm sends only through connections
  *   the operator configured, so the block is accepted only together with a
  *   `connection` (named or the default).
+ * - A chain entry inherits the webhook's top-level `topic`, `queue_name`
+ *   and (for modules that send through a connection) `connection` when it
+ *   has none of its own, as CWM builds each entry from the webhook's config.
  * - s3 connections' `access_key_id` / `secret_access_key` (CWM's agent docs)
  *   are `aws_access_key_id` / `aws_secret_access_key`.
  */
@@ -55,6 +58,15 @@ function normalizeOutput(output: Record<string, unknown>, defaults: ReadonlyMap<
   redisBlock(output);
 }
 
+const INHERITED = ['topic', 'queue_name'] as const;
+
+/** CWM's chain processor starts each entry from a copy of the webhook's config. */
+function inherit(webhook: Record<string, unknown>, entry: Record<string, unknown>): void {
+  for (const field of INHERITED) if (Object.hasOwn(webhook, field) && !Object.hasOwn(entry, field)) entry[field] = webhook[field];
+  if (!Object.hasOwn(webhook, 'connection') || Object.hasOwn(entry, 'connection') || typeof entry.module !== 'string') return;
+  if ((findOutput(entry.module)?.connectionTypes.length ?? 0) > 0) entry.connection = webhook.connection;
+}
+
 const S3_KEY_ALIASES: readonly (readonly [string, string])[] = [
   ['access_key_id', 'aws_access_key_id'],
   ['secret_access_key', 'aws_secret_access_key'],
@@ -82,6 +94,10 @@ export function normalizeCwmForms(kind: EntryKind, value: unknown, defaults: Rea
   const chain = value.chain;
   if (!Array.isArray(chain)) return value;
   if (chain.some((item) => typeof item === 'string')) value.chain = chain.map((item: unknown) => (typeof item === 'string' ? { module: item } : item));
-  for (const item of value.chain as unknown[]) if (isObject(item)) normalizeOutput(item, defaults);
+  for (const item of value.chain as unknown[]) {
+    if (!isObject(item)) continue;
+    inherit(value, item);
+    normalizeOutput(item, defaults);
+  }
   return value;
 }

@@ -3,7 +3,8 @@
  * query_auth `case_sensitive`, per-webhook `trusted_proxies` (+ X-Real-IP),
  * save_to_disk `filename_template`, payload `json_schema` drafts chosen by
  * `$schema`, and connection-less outputs through DEFAULT_CONNECTIONS
- * (redis_publish with CWM's `redis` block and default channel).
+ * (redis_publish with CWM's `redis` block and default channel; a chain
+ * entry inheriting the webhook's top-level `queue_name`).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -40,6 +41,7 @@ const webhooks = {
   pattern_b: { module: 'log', json_schema: { $schema: D2020, type: 'object', properties: { s: { type: 'string', pattern: '^b+$' } } } },
   pub_block: { module: 'redis_publish', redis: { host: 'redis', port: 6379, channel: 'block_events' } },
   pub_default: { module: 'redis_publish' },
+  chain_inherit: { queue_name: 'inherited_q', chain: ['log', { module: 'redis_queue' }] },
 };
 
 let redis: RedisServer;
@@ -147,5 +149,17 @@ test("redis_publish without a connection publishes through DEFAULT_CONNECTIONS: 
     assert.deepEqual(byChannel.get('webhook_events'), { via: 'default' });
   } finally {
     sub.disconnect();
+  }
+});
+
+test("a chain entry inherits the webhook's top-level queue_name (CWM builds entries from the webhook's config)", async () => {
+  const client = new Redis(redis.url);
+  try {
+    assert.equal((await cwm.post('/webhook/chain_inherit', { via: 'chain' })).status, 200);
+    const keys = await client.keys('bull:inherited_q:*');
+    assert.ok(keys.length > 0, 'the BullMQ queue named by the top-level queue_name holds the job');
+    assert.deepEqual(await client.keys('bull:default:*'), [], 'not the default queue');
+  } finally {
+    client.disconnect();
   }
 });

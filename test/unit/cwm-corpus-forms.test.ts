@@ -40,6 +40,15 @@ test('an output naming no connection gets the default of its type; a named one, 
   assert.deepEqual(chain.chain.map((e) => e.connection), [undefined, 'cache', 'pg_main']);
 });
 
+test("a chain entry inherits the webhook's topic, queue_name and, where it sends through one, connection", () => {
+  const hook = normalizeCwmForms('webhook', { topic: 't', queue_name: 'q', connection: 'k', chain: ['log', { module: 'kafka' }, { module: 'kafka', topic: 'own', connection: 'mine' }] }, defaults) as { chain: Record<string, unknown>[] };
+  assert.deepEqual(hook.chain[0], { module: 'log', topic: 't', queue_name: 'q' }, 'log takes no connection');
+  assert.deepEqual(hook.chain[1], { module: 'kafka', topic: 't', queue_name: 'q', connection: 'k' });
+  assert.deepEqual(hook.chain[2], { module: 'kafka', topic: 'own', connection: 'mine', queue_name: 'q' });
+  const env = { envAllowlist: /^CWM_/, env: {} };
+  assert.deepEqual(judgeConfig('webhook', { topic: 'events', chain: [{ module: 'kafka', connection: 'k' }] }, env), []);
+});
+
 test("CWM's redis block: its channel becomes module-config.channel once a connection is known; otherwise the schema refuses it", () => {
   const hook = normalizeCwmForms('webhook', { module: 'redis_publish', redis: { host: 'redis', port: 6379, channel: 'events' } }, defaults) as Record<string, unknown>;
   assert.deepEqual(hook, { module: 'redis_publish', connection: 'cache', 'module-config': { channel: 'events' } });
