@@ -41,6 +41,9 @@ const webhooks = {
   pattern_b: { module: 'log', json_schema: { $schema: D2020, type: 'object', properties: { s: { type: 'string', pattern: '^b+$' } } } },
   pub_block: { module: 'redis_publish', redis: { host: 'redis', port: 6379, channel: 'block_events' } },
   pub_default: { module: 'redis_publish' },
+  // CWM's example configs write numbers as placeholders with defaults: strings once substituted.
+  recaptcha_strings: { module: 'log', recaptcha: { secret_key: 'k', version: '{$CWM_RC_VERSION:v3}', min_score: '{$CWM_RC_MIN:0.7}', token_source: 'header' } },
+  http_strings: { module: 'http_webhook', 'module-config': { url: 'https://hooks.example/x', method: '{$CWM_HTTP_METHOD:POST}', timeout: '{$CWM_HTTP_TIMEOUT:30}' } },
   chain_inherit: { queue_name: 'inherited_q', chain: ['log', { module: 'redis_queue' }] },
 };
 
@@ -65,6 +68,13 @@ after(async () => {
 test('every webhook of the file is served: none dropped at load', () => {
   const dropped = cwm.logs.filter((l) => String(l.msg).startsWith('invalid config entry ignored'));
   assert.deepEqual(dropped.map((l) => `${String(l.key)}: ${String(l.reason)}`), []);
+});
+
+test('numbers and enums given as strings (placeholder defaults) are served: recaptcha asks for its token', async () => {
+  const res = await cwm.post('/webhook/recaptcha_strings', {});
+  assert.equal(res.status, 401);
+  assert.match(await res.text(), /recaptcha/i);
+  assert.ok(!cwm.logs.some((l) => String(l.msg).startsWith('invalid config entry ignored') && String(l.key).includes('http_strings')));
 });
 
 test('header_auth case_sensitive: false accepts the key in any case; the default (true) only as written', async () => {
