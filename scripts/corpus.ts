@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { findVaultReferences } from '../src/config/env-substitution.js';
 import { judgeConfig } from '../src/config/judge.js';
 import { loadSettings } from '../src/settings.js';
 import type { EntryKind } from '../src/config/validation.js';
@@ -94,6 +95,15 @@ function representativeEnv(config: unknown): Record<string, string | undefined> 
   });
 }
 
+/**
+ * An operator migrating configs with `{$vault:path#field}` points cwm at the
+ * Vault holding them: every reference reads a representative value (named
+ * after its field, as environment names are), so the config is what is judged.
+ */
+function representativeVault(config: unknown): ReadonlyMap<string, string> {
+  return new Map(findVaultReferences(config).map((r) => [r.inside, representative(r.inside.split('#')[1]?.split(':')[0] ?? '')]));
+}
+
 export function judgeCorpus(kind: EntryKind): KindFigures {
   const file = kind === 'webhook' ? 'webhooks.json' : 'connections.json';
   const entries = Object.entries(JSON.parse(readFileSync(join(CORPUS_DIR, file), 'utf8')) as Record<string, unknown>);
@@ -112,7 +122,7 @@ export function judgeCorpus(kind: EntryKind): KindFigures {
       outOfScope++;
       continue;
     }
-    const errors = judgeConfig(kind, config, { envAllowlist, env: representativeEnv(config) });
+    const errors = judgeConfig(kind, config, { envAllowlist, env: representativeEnv(config), vault: representativeVault(config) });
     if (errors.length === 0) {
       accepted++;
       continue;

@@ -2,12 +2,13 @@
  * Server assembly: wires settings, provider, manager, connections and HTTP
  * together, and owns startup and graceful shutdown.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { CidrError, compileCidrs } from './auth/cidr.js';
 import { clientIpResolver } from './auth/client-ip.js';
 import { ConfigManager } from './config/manager.js';
+import { createVaultSecrets } from './vault/read-secrets.js';
 import type { ConfigProvider } from './config/provider.js';
 import { createProvider } from './config/providers/index.js';
 import { LiveConnections } from './connections/live.js';
@@ -57,6 +58,7 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     maxBodyBytes: settings.maxBodyBytes,
     outputSettings: settings,
     envAllowlist: settings.configEnvAllowlist,
+    vault: settings.vault ? createVaultSecrets(settings.vault) : undefined,
   });
   const source = provider ?? createProvider(settings, logger, metrics);
   let ready = false;
@@ -107,6 +109,8 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     metrics,
   });
   const server: Server = http.server;
+  // Probes only: the admin app on its own listener (PROBE_PORT), same routes and answers.
+  const probeServer: Server | undefined = settings.probePort > 0 ? createServer({ requireHostHeader: false }, admin) : undefined;
 
   let resolveLoaded: () => void = () => undefined;
   const loaded = new Promise<void>((resolve) => (resolveLoaded = resolve));
@@ -116,6 +120,8 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     http.beginDrain();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    probeServer?.close();
+    probeServer?.closeAllConnections();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), settings.shutdownTimeoutMs)));
     const outcome = await Promise.race([closed, deadline]);
@@ -140,18 +146,12 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     metrics,
     loaded,
     async start(): Promise<AddressInfo> {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (err: NodeJS.ErrnoException) => {
-          // A busy or forbidden port is a settings problem: name the settings, not "unexpected failure".
-          if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-            reject(new SettingsError(`cannot listen on ${settings.host}:${settings.port} (PORT, HOST): ${err.code === 'EADDRINUSE' ? 'the address is already in use' : err.code === 'EACCES' ? 'permission denied' : 'address not available'}`));
-          } else reject(err);
-        });
-        server.listen(settings.port, settings.host, () => resolve());
-      });
+      await listen(server, settings.port, settings.host, 'PORT, HOST');
+      if (probeServer) await listen(probeServer, settings.probePort, settings.host, 'PROBE_PORT, HOST');
       const address = server.address() as AddressInfo;
-      logger.info({ port: address.port, host: settings.host, backend: source.name, max_connections: settings.maxConnections, open_file_limit: openFileLimit() ?? null }, 'cwm listening');
-      source.start(manager).then(
+      logger.info({ port: address.port, probe_port: settings.probePort || null, host: settings.host, backend: source.name, max_connections: settings.maxConnections, open_file_limit: openFileLimit() ?? null, vault: settings.vault ? { address: settings.vault.address, auth: settings.vault.token !== undefined ? 'token' : 'approle' } : null }, 'cwm listening');
+      // Ready once entries that reference Vault have had their first read too, so they are served from the start.
+      source.start(manager).then(() => manager.settled()).then(
         () => {
           ready = true;
           spool.start();
@@ -171,4 +171,16 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
       return stopping;
     },
   };
+}
+
+/** Listens; a busy or forbidden port is a settings problem, so the error names the settings, not "unexpected failure". */
+function listen(server: Server, port: number, host: string, names: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+        reject(new SettingsError(`cannot listen on ${host}:${port} (${names}): ${err.code === 'EADDRINUSE' ? 'the address is already in use' : err.code === 'EACCES' ? 'permission denied' : 'address not available'}`));
+      } else reject(err);
+    });
+    server.listen(port, host, () => resolve());
+  });
 }

@@ -25,8 +25,34 @@ export interface EtcdSettings {
   pageSize: number;
 }
 
+/** HashiCorp Vault (KV v2) for `{$vault:path#field}` references; the token and secret id are never logged. */
+export interface VaultSettings {
+  /** Origin (and optional path prefix) of the Vault HTTP API, e.g. http://vault:8200. */
+  address: string;
+  token?: string;
+  /** AppRole credentials, used when no token is given. */
+  roleId?: string;
+  secretId?: string;
+  /** Mount of the KV v2 engine (`secret`). */
+  mount: string;
+  /** Enterprise namespace (X-Vault-Namespace). */
+  namespace?: string;
+  /** How long a secret read is reused; 0 reads Vault for every config that references it. */
+  cacheTtlMs: number;
+  /** Secret paths kept at most; the one expiring first is dropped when full. */
+  cacheMaxSize: number;
+  /** Longest wait for one Vault request. */
+  timeoutMs: number;
+}
+
 export interface Settings {
   port: number;
+  /**
+   * A second port serving only the admin routes (/health, /ready, /metrics); 0 = none. Probes there
+   * have their own accept queue: node accepts one connection per turn of the event loop, so on the
+   * shared port a probe waits behind every connection that arrived before it (see docs/security.md).
+   */
+  probePort: number;
   host: string;
   configBackend: ConfigBackend;
   configDir: string;
@@ -72,6 +98,8 @@ export interface Settings {
   deliveriesAdminToken?: string;
   /** Google's siteverify endpoint; a test points it at a local stand-in speaking the same API. */
   recaptchaVerifyUrl: string;
+  /** Unset: no Vault, and a config with a `{$vault:…}` reference is refused. */
+  vault?: VaultSettings;
 }
 
 /** The soft RLIMIT_NOFILE, read from /proc (Linux); undefined elsewhere. */
@@ -209,6 +237,7 @@ export function loadSettings(env: Env = process.env): Settings {
   }
   return {
     port: intVar(env, 'PORT', 8000),
+    probePort: intVar(env, 'PROBE_PORT', 0),
     host: env.HOST || '0.0.0.0',
     configBackend: backend,
     configDir: env.CONFIG_DIR || EXAMPLE_CONFIG_DIR,
@@ -249,6 +278,51 @@ export function loadSettings(env: Env = process.env): Settings {
     spoolLockMs: intVar(env, 'SPOOL_LOCK_MS', 30000, 1000),
     deliveriesAdminToken: optional(env, 'DELIVERIES_ADMIN_TOKEN'),
     recaptchaVerifyUrl: recaptchaVerifyUrl(env),
+    vault: vaultSettings(env),
+  };
+}
+
+/**
+ * CWM's Vault variables. VAULT_ADDR turns Vault on; CWM also wanted
+ * SECRETS_BACKEND=vault or VAULT_ENABLED=true, which are accepted, and refuse
+ * to start without an address instead of leaving every reference unresolved.
+ */
+export function vaultSettings(env: Env = process.env): VaultSettings | undefined {
+  const address = optional(env, 'VAULT_ADDR');
+  const requested = (env.SECRETS_BACKEND ?? '').trim().toLowerCase() === 'vault' || boolVar(env, 'VAULT_ENABLED');
+  if (address === undefined) {
+    if (requested) throw new SettingsError('SECRETS_BACKEND=vault / VAULT_ENABLED=true needs VAULT_ADDR');
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    throw new SettingsError('VAULT_ADDR must be an http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SettingsError('VAULT_ADDR must be an http(s) URL');
+  // The address is logged with Vault errors; credentials in it would be too.
+  if (url.username !== '' || url.password !== '') throw new SettingsError('VAULT_ADDR must not hold credentials: use VAULT_TOKEN or VAULT_ROLE_ID/VAULT_SECRET_ID');
+  const kv = optional(env, 'VAULT_KV_VERSION');
+  if (kv !== undefined && kv.trim() !== '2') throw new SettingsError(`VAULT_KV_VERSION: only KV version 2 is supported, got ${JSON.stringify(kv)}`);
+  const token = optional(env, 'VAULT_TOKEN');
+  const roleId = optional(env, 'VAULT_ROLE_ID');
+  const secretId = optional(env, 'VAULT_SECRET_ID');
+  if (token === undefined && (roleId === undefined || secretId === undefined)) {
+    throw new SettingsError('VAULT_ADDR is set but no Vault credentials are: set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID');
+  }
+  const mount = (env.VAULT_MOUNT_POINT ?? 'secret').trim().replace(/^\/+|\/+$/g, '');
+  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(mount) || mount.split('/').includes('..')) throw new SettingsError(`VAULT_MOUNT_POINT must be a mount path such as "secret", got ${JSON.stringify(env.VAULT_MOUNT_POINT)}`);
+  return {
+    address: url.href.replace(/\/+$/, ''),
+    token,
+    roleId,
+    secretId,
+    mount,
+    namespace: optional(env, 'VAULT_NAMESPACE'),
+    cacheTtlMs: intVar(env, 'VAULT_CACHE_TTL_SECONDS', 300) * 1000,
+    cacheMaxSize: intVar(env, 'VAULT_CACHE_MAX_SIZE', 1000, 1),
+    timeoutMs: intVar(env, 'VAULT_TIMEOUT_SECONDS', 10, 1) * 1000,
   };
 }
 

@@ -32,7 +32,7 @@ async function planFromDir(dir: string, namespace: string): Promise<{ plan: Plan
   const plan: Planned[] = [];
   for (const entry of read.entries) {
     const value: unknown = JSON.parse(entry.value);
-    const errors = checkConfig(entry.key.kind, value);
+    const errors = await checkConfig(entry.key.kind, value);
     if (errors.length > 0) problems.push({ source: entry.source, errors });
     else plan.push({ key: entry.key, value });
   }
@@ -56,13 +56,13 @@ async function planFromExport(path: string): Promise<{ plan: Planned[]; problems
   if (!isObject(value) || !isObject(value.webhooks ?? {}) || !isObject(value.connections ?? {})) {
     return { plan: [], problems: [{ source: path, errors: ['/ must be {"connections": {...}, "webhooks": {"<namespace>": {...}}} as printed by cwm export'] }] };
   }
-  const problems = checkMany('connection', value.connections ?? {}, `${path}#connections`);
+  const problems = await checkMany('connection', value.connections ?? {}, `${path}#connections`);
   const plan: Planned[] = Object.entries((value.connections ?? {}) as Record<string, unknown>).filter(([name, v]) => !isCommentEntry(name, v)).map(([name, v]) => ({ key: { kind: 'connection', name }, value: v }));
   for (const [namespace, hooks] of Object.entries((value.webhooks ?? {}) as Record<string, unknown>)) {
     const where = `${path}#webhooks/${namespace}`;
     if (!isValidName(namespace)) problems.push({ source: where, errors: ['namespace must match ^[A-Za-z0-9_-]{1,64}$'] });
     else {
-      problems.push(...checkMany('webhook', hooks, where));
+      problems.push(...(await checkMany('webhook', hooks, where)));
       if (isObject(hooks)) for (const [id, v] of Object.entries(hooks)) if (!isCommentEntry(id, v)) plan.push({ key: { kind: 'webhook', namespace, id }, value: v });
     }
   }

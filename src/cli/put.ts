@@ -42,7 +42,7 @@ exit codes: 0 written, 1 invalid config (nothing written), 2 bad arguments, 3 et
     try {
       const source = path === '-' ? 'stdin' : path;
       const { value, problem } = parseJson(await readInput(path), source);
-      const errors = problem ? problem.errors : checkConfig(key.kind, value);
+      const errors = problem ? problem.errors : await checkConfig(key.kind, value);
       if (errors.length > 0) {
         err(formatProblems([{ source, errors }]));
         err('nothing written');

@@ -1,12 +1,12 @@
 /**
  * One config value from text to a validated object: size bound, JSON parse,
- * `{$NAME}` substitution under the allowlist, the published schema with
+ * `{$NAME}` substitution under the allowlist (and `{$vault:…}` from secrets read beforehand), the published schema with
  * defaults filled in. The receiver (ConfigManager) and the CLI (validate,
  * put, import) both call this, so they judge a value the same way.
  */
 import { ConfigError } from '../errors.js';
 import { normalizeCwmForms } from './cwm-forms.js';
-import { substituteEnv, SubstitutionError } from './env-substitution.js';
+import { substituteEnv, SubstitutionError, type VaultValues } from './env-substitution.js';
 import { describeJsonError } from './json-error.js';
 import { validateConfig, type EntryKind } from './validation.js';
 import { parseDefaultConnections, SettingsError } from '../settings.js';
@@ -18,6 +18,12 @@ export const MAX_CONFIG_VALUE_BYTES = 256 * 1024;
 export interface EntryEnvironment {
   readonly envAllowlist: RegExp;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Values of the `{$vault:…}` references in this config, read beforehand
+   * (src/vault/read-secrets.ts); absent when no Vault is configured, and a
+   * reference is then refused.
+   */
+  readonly vault?: VaultValues;
 }
 
 let lastDefaults: { raw: string | undefined; parsed: ReadonlyMap<string, string> } | undefined;
@@ -59,7 +65,7 @@ export function parseConfigText(text: string): unknown {
 export function prepareConfig(kind: EntryKind, value: unknown, environment: EntryEnvironment): unknown {
   let substituted: unknown;
   try {
-    substituted = substituteEnv(value, environment.envAllowlist, environment.env);
+    substituted = substituteEnv(value, environment.envAllowlist, environment.env, environment.vault);
   } catch (err) {
     if (err instanceof SubstitutionError) throw new ConfigError('', err.message);
     throw err;

@@ -8,7 +8,11 @@ import type { ConnectionConfig, LiveConnections } from '../connections/live.js';
 import { ConfigError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { compileWebhook, type CompiledWebhook } from './compile.js';
-import { readConfig } from './entry.js';
+import { mayHoldVaultReference, type VaultValues } from './env-substitution.js';
+import { parseConfigText, readConfig } from './entry.js';
+import { Backoff } from './providers/backoff.js';
+import { VaultUnavailableError } from '../vault/client.js';
+import { readVaultValues, type VaultSecrets } from '../vault/read-secrets.js';
 import { entryId, type EntryKey } from './keys.js';
 import type { ConfigSink, EntryHistory, RawEntry } from './provider.js';
 import type { OutputSettings } from '../outputs/types.js';
@@ -23,6 +27,21 @@ export interface ManagerOptions {
   readonly outputSettings?: OutputSettings;
   readonly envAllowlist: RegExp;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Where `{$vault:…}` references are read; absent: no Vault, and such configs are refused. */
+  readonly vault?: VaultSecrets;
+}
+
+/**
+ * An entry whose Vault secrets could not be read is tried again after this
+ * backoff (full jitter), so a Vault that was down at startup or at a change
+ * gets the entry served once it is back, without a config change.
+ */
+const VAULT_RETRY_INITIAL_MS = 500;
+const VAULT_RETRY_MAX_MS = 30_000;
+
+interface VaultRetry {
+  readonly backoff: Backoff;
+  timer?: NodeJS.Timeout;
 }
 
 export class ConfigManager implements ConfigSink {
@@ -36,6 +55,10 @@ export class ConfigManager implements ConfigSink {
   private lastRevision = 0;
   /** Set during replaceAll, which updates the gauges once at its end. */
   private bulk = false;
+  /** Vault reads under way (settled() waits for them: readiness covers entries that reference Vault). */
+  private readonly pending = new Set<Promise<void>>();
+  /** Entries waiting to read Vault again after it was unreachable. */
+  private readonly vaultRetries = new Map<string, VaultRetry>();
 
   constructor(private readonly options: ManagerOptions) {}
 
@@ -70,24 +93,98 @@ export class ConfigManager implements ConfigSink {
 
   private apply(entry: RawEntry, id: string): void {
     this.seen.set(id, entry);
+    if (this.options.vault && mayHoldVaultReference(entry.value)) {
+      this.track(this.applyWithVault(entry, id));
+      return;
+    }
+    this.forgetVaultRetry(id);
+    this.applyValue(entry, id, undefined);
+  }
+
+  /** Applies `entry` with its Vault values read; a failure is logged as applyValue logs it. */
+  private applyValue(entry: RawEntry, id: string, vault: VaultValues | undefined): void {
     try {
-      if (entry.key.kind === 'connection') this.applyConnection(entry.key.name, entry);
-      else this.applyWebhook(entry.key.namespace, entry.key.id, entry);
+      if (entry.key.kind === 'connection') this.applyConnection(entry.key.name, entry, vault);
+      else this.applyWebhook(entry.key.namespace, entry.key.id, entry, vault);
       this.forgetHistory(id);
       this.options.metrics.configChanges.inc({ op: 'put' });
     } catch (err) {
-      const keep = entry.key.kind === 'webhook' && this.lookup(entry.key.namespace, entry.key.id) ? 'previous version stays active' : 'entry stays absent';
-      if (err instanceof ConfigError) {
-        this.options.metrics.invalidEntries.inc({ kind: entry.key.kind });
-        const absent = keep === 'entry stays absent' && !(entry.key.kind === 'connection' && this.options.connections.has(entry.key.name));
-        this.options.logger.error({ key: entry.source, code: err.code, reason: err.message }, `invalid config entry ignored; ${keep}`);
-        if (absent && entry.history) void this.recoverFromHistory(entry, id, entry.history);
-      } else {
-        // Not the config's fault: a bug in cwm, with its stack, counted apart from bad configs.
-        this.options.metrics.compileFailures.inc({ kind: entry.key.kind });
-        this.options.logger.error({ key: entry.source, err }, `internal error while compiling a config entry; ${keep}`);
-      }
+      this.failed(entry, id, err);
     }
+  }
+
+  private keepWord(entry: RawEntry): string {
+    return entry.key.kind === 'webhook' && this.lookup(entry.key.namespace, entry.key.id) ? 'previous version stays active' : 'entry stays absent';
+  }
+
+  private failed(entry: RawEntry, id: string, err: unknown): void {
+    const keep = this.keepWord(entry);
+    if (err instanceof ConfigError) {
+      this.options.metrics.invalidEntries.inc({ kind: entry.key.kind });
+      const absent = keep === 'entry stays absent' && !(entry.key.kind === 'connection' && this.options.connections.has(entry.key.name));
+      this.options.logger.error({ key: entry.source, code: err.code, reason: err.message }, `invalid config entry ignored; ${keep}`);
+      if (absent && entry.history) void this.recoverFromHistory(entry, id, entry.history);
+    } else {
+      // Not the config's fault: a bug in cwm, with its stack, counted apart from bad configs.
+      this.options.metrics.compileFailures.inc({ kind: entry.key.kind });
+      this.options.logger.error({ key: entry.source, err }, `internal error while compiling a config entry; ${keep}`);
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  /** Resolves once no Vault read started so far is under way (retries after a failure are not waited for). */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /**
+   * Reads the entry's Vault secrets, then applies it, unless a newer value or
+   * a delete arrived meanwhile. Vault unreachable: the entry is not served
+   * (or its previous version stays), the reason is logged, and it is tried
+   * again with backoff for as long as it is the current value.
+   */
+  private async applyWithVault(entry: RawEntry, id: string): Promise<void> {
+    let vault: VaultValues | undefined;
+    try {
+      vault = await readVaultValues(parseConfigText(entry.value), this.options.vault);
+    } catch (err) {
+      if (this.seen.get(id) !== entry) return;
+      if (err instanceof VaultUnavailableError) this.retryVault(entry, id, err);
+      else {
+        this.forgetVaultRetry(id);
+        this.failed(entry, id, err);
+      }
+      return;
+    }
+    if (this.seen.get(id) !== entry) return;
+    this.forgetVaultRetry(id);
+    this.applyValue(entry, id, vault);
+  }
+
+  private retryVault(entry: RawEntry, id: string, err: VaultUnavailableError): void {
+    let retry = this.vaultRetries.get(id);
+    if (!retry) {
+      retry = { backoff: new Backoff(VAULT_RETRY_INITIAL_MS, VAULT_RETRY_MAX_MS) };
+      this.vaultRetries.set(id, retry);
+    }
+    clearTimeout(retry.timer);
+    const wait = retry.backoff.next();
+    this.options.logger.error({ key: entry.source, code: err.code, reason: err.message, retry_in_ms: wait, attempt: retry.backoff.attempts }, `Vault secrets of this entry could not be read; ${this.keepWord(entry)} until they can`);
+    retry.timer = setTimeout(() => {
+      if (this.seen.get(id) === entry) this.track(this.applyWithVault(entry, id));
+    }, wait);
+    retry.timer.unref();
+  }
+
+  private forgetVaultRetry(id: string): void {
+    const retry = this.vaultRetries.get(id);
+    if (!retry) return;
+    clearTimeout(retry.timer);
+    this.vaultRetries.delete(id);
   }
 
   /**
@@ -102,8 +199,11 @@ export class ConfigManager implements ConfigSink {
         if (this.seen.get(id) !== current) return; // a newer put or a delete arrived meanwhile
         const candidate: RawEntry = { key: current.key, value: past.value, source: current.source, revision: past.revision };
         try {
-          if (candidate.key.kind === 'connection') this.applyConnection(candidate.key.name, candidate);
-          else this.applyWebhook(candidate.key.namespace, candidate.key.id, candidate);
+          // Vault unreachable ends the search (an older version is not better for it): the catch below logs it.
+          const vault = this.options.vault && mayHoldVaultReference(past.value) ? await readVaultValues(parseConfigText(past.value), this.options.vault) : undefined;
+          if (this.seen.get(id) !== current) return;
+          if (candidate.key.kind === 'connection') this.applyConnection(candidate.key.name, candidate, vault);
+          else this.applyWebhook(candidate.key.namespace, candidate.key.id, candidate, vault);
         } catch (err) {
           if (err instanceof ConfigError) continue;
           throw err;
@@ -115,12 +215,14 @@ export class ConfigManager implements ConfigSink {
       }
       if (this.seen.get(id) === current) this.options.logger.warn({ key: current.source, invalid_revision: current.revision }, 'current value is invalid and no valid earlier version is left (compacted); entry stays absent');
     } catch (err) {
-      this.options.logger.error({ key: current.source, err }, 'reading the store history failed; entry stays absent');
+      if (err instanceof VaultUnavailableError) this.options.logger.error({ key: current.source, reason: err.message }, 'an earlier version needs Vault, which is unreachable; entry stays absent');
+      else this.options.logger.error({ key: current.source, err }, 'reading the store history failed; entry stays absent');
     }
   }
 
   remove(key: EntryKey, source: string): void {
     this.forgetHistory(entryId(key));
+    this.forgetVaultRetry(entryId(key));
     this.seen.delete(entryId(key));
     this.options.metrics.configChanges.inc({ op: 'delete' });
     if (key.kind === 'connection') {
@@ -168,6 +270,7 @@ export class ConfigManager implements ConfigSink {
     const hooks = [...this.webhooks.values()].flatMap((ns) => [...ns.values()]);
     this.webhooks.clear();
     this.seen.clear();
+    for (const id of [...this.vaultRetries.keys()]) this.forgetVaultRetry(id);
     this.webhookCount = 0;
     await Promise.allSettled(hooks.map((h) => h.close()));
   }
@@ -177,20 +280,20 @@ export class ConfigManager implements ConfigSink {
     this.options.metrics.configRevision.set(revision);
   }
 
-  private read(entry: RawEntry): unknown {
-    return readConfig(entry.key.kind, entry.value, { envAllowlist: this.options.envAllowlist, env: this.options.env ?? process.env });
+  private read(entry: RawEntry, vault: VaultValues | undefined): unknown {
+    return readConfig(entry.key.kind, entry.value, { envAllowlist: this.options.envAllowlist, env: this.options.env ?? process.env, vault });
   }
 
-  private applyConnection(name: string, entry: RawEntry): void {
+  private applyConnection(name: string, entry: RawEntry, vault: VaultValues | undefined): void {
     // The connection schema requires a registered `type`.
-    const config = this.read(entry) as ConnectionConfig;
+    const config = this.read(entry, vault) as ConnectionConfig;
     this.options.connections.apply(name, config);
     this.updateGauges();
   }
 
-  private applyWebhook(namespace: string, id: string, entry: RawEntry): void {
+  private applyWebhook(namespace: string, id: string, entry: RawEntry, vault: VaultValues | undefined): void {
     // Validated against the webhook schema, defaults filled in.
-    const config = this.read(entry) as WebhookConfig;
+    const config = this.read(entry, vault) as WebhookConfig;
     const compiled = compileWebhook(namespace, id, config, {
       logger: this.options.logger,
       connections: this.options.connections,

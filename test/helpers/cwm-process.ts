@@ -1,5 +1,6 @@
 /** Runs the built cwm CLI as a real child process, as operators do, and talks to it over HTTP. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitFor } from './ports.js';
 
@@ -19,15 +20,22 @@ export interface CwmProcess {
 }
 
 /** `ulimit` runs cwm under `bash -c 'ulimit -n N; exec node …'`: a soft open-file limit of its own, as a container's `--ulimit nofile` would set. */
-export async function startCwm(env: Record<string, string>, opts: { waitReady?: boolean; ulimit?: number } = {}): Promise<CwmProcess> {
+/**
+ * `logFile` sends cwm's stdout to that file instead of a pipe to this process: a load test whose own
+ * event loop is busy flooding would read the pipe late, and cwm's synchronous log writes would then
+ * wait for this process (cwm's stdout is a blocking pipe), measuring the test instead of cwm.
+ */
+export async function startCwm(env: Record<string, string>, opts: { waitReady?: boolean; ulimit?: number; logFile?: string } = {}): Promise<CwmProcess> {
   const port = await freePort();
   const logs: Record<string, unknown>[] = [];
   const command = opts.ulimit === undefined ? process.execPath : 'bash';
   const args = opts.ulimit === undefined ? [CLI, 'serve'] : ['-c', `ulimit -n ${opts.ulimit} && exec "$0" "$1" serve`, process.execPath, CLI];
+  const logFd = opts.logFile === undefined ? undefined : openSync(opts.logFile, 'a');
   const proc = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', logFd ?? 'pipe', 'pipe'],
   });
+  if (logFd !== undefined) closeSync(logFd);
   let buffered = '';
   proc.stdout?.on('data', (d: Buffer) => {
     buffered += d.toString();

@@ -28,9 +28,9 @@ test('cwm validate refuses aws_sqs and gcp_pubsub with "not supported by cwm" an
   writeFileSync(path, JSON.stringify(webhooks));
   const r = await runCli(['validate', '--many', path]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /sqs_webhook: invalid\n\s+\/module aws_sqs is not supported by cwm: no SQS server/);
-  assert.match(r.stderr, /gcp_pubsub_webhook: invalid\n\s+\/module gcp_pubsub is not supported by cwm: no Pub\/Sub server/);
-  assert.doesNotMatch(r.stderr, /unknown|allowed values/);
+  assert.match(r.stdout, /sqs_webhook: refused\n\s+\/module aws_sqs is not supported by cwm: no SQS server/);
+  assert.match(r.stdout, /gcp_pubsub_webhook: refused\n\s+\/module gcp_pubsub is not supported by cwm: no Pub\/Sub server/);
+  assert.doesNotMatch(r.stdout, /unknown|allowed values/);
 });
 
 test('a serving cwm logs the refusal and keeps the webhook absent', async () => {

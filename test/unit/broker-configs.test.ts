@@ -7,11 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { judgeConfig } from '../../src/config/judge.js';
 
 const environment = { envAllowlist: /^/, env: { RABBITMQ_HOST: 'rmq.internal', RABBITMQ_USER: 'u', RABBITMQ_PASS: 'p', MQTT_HOST: 'mqtt.internal', MQTT_USERNAME: 'u', MQTT_PASSWORD: 'p' } };
 
-const CORPUS = '/work/cwm-facts/corpus/connections.json';
+// In the repo (a clone has no research folder): compiled to dist/test/unit, so three levels up.
+const CORPUS = join(import.meta.dirname, '..', '..', '..', 'test', 'data', 'cwm-corpus', 'connections.json');
 
 test("every CWM connection config of type rabbitmq or mqtt in CWM's docs and examples is accepted", () => {
   const corpus = JSON.parse(readFileSync(CORPUS, 'utf8')) as Record<string, { type?: string }>;
