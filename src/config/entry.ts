@@ -48,6 +48,13 @@ export function defaultConnectionsOf(env: EntryEnvironment['env']): ReadonlyMap<
   return parsed;
 }
 
+const NO_CONNECTION = "must have required property 'connection'";
+
+/** A missing connection says what else would do: CWM's configs often name none. */
+function withConnectionHint(errors: string[]): string[] {
+  return errors.map((e) => (e.endsWith(NO_CONNECTION) ? `${e} (name one, or the operator sets DEFAULT_CONNECTIONS for its type)` : e));
+}
+
 /** Parses JSON text; the error never quotes the text (it may hold secrets). */
 export function parseConfigText(text: string): unknown {
   if (Buffer.byteLength(text) > MAX_CONFIG_VALUE_BYTES) throw new ConfigError('', `value exceeds ${MAX_CONFIG_VALUE_BYTES} bytes`);
@@ -71,7 +78,7 @@ export function prepareConfig(kind: EntryKind, value: unknown, environment: Entr
     throw err;
   }
   const normalized = normalizeCwmForms(kind, substituted, defaultConnectionsOf(environment.env));
-  const errors = validateConfig(kind, normalized);
+  const errors = withConnectionHint(validateConfig(kind, normalized));
   if (errors.length > 0) throw new ConfigError('', `schema: ${errors.join('; ')}`, errors);
   return normalized;
 }
@@ -82,7 +89,7 @@ export function readConfig(kind: EntryKind, text: string, environment: EntryEnvi
   // A placeholder needs "{$" in the text or a \u escape; most values have neither.
   if (text.includes('{$') || text.includes('\\u')) return prepareConfig(kind, value, environment);
   const normalized = normalizeCwmForms(kind, value, defaultConnectionsOf(environment.env));
-  const errors = validateConfig(kind, normalized);
+  const errors = withConnectionHint(validateConfig(kind, normalized));
   if (errors.length > 0) throw new ConfigError('', `schema: ${errors.join('; ')}`, errors);
   return normalized;
 }

@@ -56,7 +56,7 @@ test("CWM's redis block: its channel becomes module-config.channel once a connec
   assert.deepEqual(wins['module-config'], { channel: 'own' }, 'module-config wins');
   const env = { envAllowlist: /^CWM_/, env: {} };
   const refused = judgeConfig('webhook', { module: 'redis_publish', redis: { host: 'redis', channel: 'events' } }, env);
-  assert.ok(refused.includes("/ must have required property 'connection'"), refused.join(' | '));
+  assert.ok(refused.includes("/ must have required property 'connection' (name one, or the operator sets DEFAULT_CONNECTIONS for its type)"), refused.join(' | '));
   assert.ok(refused.includes('/ must NOT have additional properties: redis'), refused.join(' | '));
   const odd = judgeConfig('webhook', { module: 'redis_publish', connection: 'c', redis: { channel: 'e', password: 'p' } }, env);
   assert.ok(odd.includes('/ must NOT have additional properties: redis'), 'a block with fields CWM does not read is not rewritten');
