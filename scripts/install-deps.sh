@@ -28,6 +28,8 @@ command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 # The auth tests sign their vectors with python (hmac, hashlib, cryptography), independently of jose.
 python3 -c "import cryptography" >/dev/null 2>&1 || need+=(python3 python3-cryptography)
+# The redis_rq tests run an unmodified RQ worker (Debian's rq 1.13, on Debian's python3).
+[ -x /usr/bin/rq ] && /usr/bin/python3 -c "import rq" >/dev/null 2>&1 || need+=(python3-rq)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

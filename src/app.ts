@@ -16,6 +16,9 @@ import { findConnectionType } from './connections/registry.js';
 import { createAdminApp } from './http/admin-app.js';
 import { createDeliveriesApi } from './http/deliveries-api.js';
 import { createHttpServer } from './http/server.js';
+import { rootRoutes } from './http/root-routes.js';
+import { docsRoutes } from './http/docs-routes.js';
+import { RequestStats } from './observability/request-stats.js';
 import { createWebhookHandler } from './http/webhook-handler.js';
 import { Metrics } from './observability/metrics.js';
 import { openFileLimit, SettingsError, type Settings } from './settings.js';
@@ -79,10 +82,12 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     webhooks: () => manager.all(),
     defaultConnection: settings.spoolConnection,
     concurrency: settings.spoolConcurrency,
+    webhookConcurrency: settings.spoolWebhookConcurrency,
     lockMs: settings.spoolLockMs,
     outputTimeoutMs: settings.outputTimeoutMs,
     maxJsonDepth: settings.maxJsonDepth,
   });
+  const stats = settings.statsAuthToken !== undefined ? new RequestStats(settings.defaultNamespace) : undefined;
   const handler = createWebhookHandler({
     config: lookup,
     defaultNamespace: settings.defaultNamespace,
@@ -94,9 +99,15 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
     accessLog: settings.accessLog,
     logSummaryIntervalMs: settings.logSummaryIntervalMs,
     spool,
+    defaultWebhookFallback: settings.defaultWebhookFallback,
+    stats,
   });
   const deliveriesApi = settings.deliveriesAdminToken ? createDeliveriesApi(settings.deliveriesAdminToken, (c) => spool.adminQueue(c)) : undefined;
-  const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceName: source.name, sourceState: () => source.state() }, metrics, logger, deliveriesApi);
+  const admin = createAdminApp({ get ready() { return ready && !stopping; }, sourceName: source.name, sourceState: () => source.state() }, metrics, logger, {
+    deliveries: deliveriesApi,
+    root: rootRoutes(stats && settings.statsAuthToken !== undefined ? { token: settings.statsAuthToken, stats } : undefined),
+    docs: settings.disableOpenApiDocs ? undefined : docsRoutes(manager, settings.defaultNamespace),
+  });
   const http = createHttpServer(handler, admin, {
     draining: () => stopping !== undefined,
     maxConnections: settings.maxConnections,

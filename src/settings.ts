@@ -4,7 +4,7 @@
  * `process.env` on its own (except `{$NAME}` substitution, which is the point).
  */
 
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { EXAMPLE_CONFIG_DIR } from './paths.js';
 
@@ -45,6 +45,20 @@ export interface VaultSettings {
   timeoutMs: number;
 }
 
+/** A file of the file backend and the setting that named it, so an error names what the operator wrote. */
+export interface ConfigFile {
+  readonly path: string;
+  /** Undefined: cwm's own default (the bundled example folder). */
+  readonly setting?: 'CONFIG_DIR' | 'WEBHOOKS_CONFIG_FILE' | 'CONNECTIONS_CONFIG_FILE';
+  /** A missing file refuses to start (named explicitly, or webhooks.json); otherwise missing means empty. */
+  readonly required: boolean;
+}
+
+export interface ConfigFiles {
+  readonly webhooks: ConfigFile;
+  readonly connections: ConfigFile;
+}
+
 export interface Settings {
   port: number;
   /**
@@ -55,7 +69,8 @@ export interface Settings {
   probePort: number;
   host: string;
   configBackend: ConfigBackend;
-  configDir: string;
+  /** What the file backend and `cwm import` read: CONFIG_DIR's two files unless WEBHOOKS_CONFIG_FILE / CONNECTIONS_CONFIG_FILE name others. */
+  configFiles: ConfigFiles;
   defaultNamespace: string;
   etcd: EtcdSettings;
   logLevel: string;
@@ -92,10 +107,21 @@ export interface Settings {
   defaultConnections: ReadonlyMap<string, string>;
   /** Spooled deliveries one instance attempts at once. */
   spoolConcurrency: number;
+  /** Spooled attempts of one webhook one instance runs at once: a hung destination holds no more worker slots. */
+  spoolWebhookConcurrency: number;
   /** BullMQ lock of an attempt; a crashed instance's attempts are taken over within about this long. */
   spoolLockMs: number;
+  /**
+   * CWM's catch-all: a request to an unknown webhook id is handled by the
+   * webhook `default` of the same namespace. Off: unknown ids are 404 (see README on why).
+   */
+  defaultWebhookFallback: boolean;
   /** Bearer token of the /admin/deliveries API; unset: the API is off (404). */
   deliveriesAdminToken?: string;
+  /** CWM's STATS_AUTH_TOKEN: token of GET /stats; unset: the route is off (404). */
+  statsAuthToken?: string;
+  /** CWM's DISABLE_OPENAPI_DOCS: true turns GET /openapi.json and GET /docs off (404). */
+  disableOpenApiDocs: boolean;
   /** Google's siteverify endpoint; a test points it at a local stand-in speaking the same API. */
   recaptchaVerifyUrl: string;
   /** Unset: no Vault, and a config with a `{$vault:…}` reference is refused. */
@@ -224,6 +250,33 @@ function absoluteDir(env: Env, name: string): string | undefined {
   return resolve(raw);
 }
 
+/** CONFIG_DIR's two files; connections.json there is optional. */
+export function configFilesIn(dir: string, setting?: ConfigFile['setting']): ConfigFiles {
+  return {
+    webhooks: { path: join(dir, 'webhooks.json'), setting, required: true },
+    connections: { path: join(dir, 'connections.json'), setting, required: false },
+  };
+}
+
+/**
+ * CWM's WEBHOOKS_CONFIG_FILE / CONNECTIONS_CONFIG_FILE override CONFIG_DIR's
+ * files one by one (relative paths are taken from the working directory, as
+ * CWM does). With only WEBHOOKS_CONFIG_FILE, connections.json is looked for
+ * next to it (optional), never in the bundled example folder: a CWM user must
+ * not be served the example's open `demo` webhook or its connections.
+ */
+function configFilesSetting(env: Env): ConfigFiles {
+  const dirVar = optional(env, 'CONFIG_DIR');
+  const webhooksVar = optional(env, 'WEBHOOKS_CONFIG_FILE');
+  const connectionsVar = optional(env, 'CONNECTIONS_CONFIG_FILE');
+  // The folder of connections.json when CONNECTIONS_CONFIG_FILE is unset, and the variable that chose it.
+  const folder = dirVar !== undefined ? configFilesIn(resolve(dirVar), 'CONFIG_DIR') : webhooksVar !== undefined ? configFilesIn(dirname(resolve(webhooksVar)), 'WEBHOOKS_CONFIG_FILE') : configFilesIn(EXAMPLE_CONFIG_DIR);
+  return {
+    webhooks: webhooksVar !== undefined ? { path: resolve(webhooksVar), setting: 'WEBHOOKS_CONFIG_FILE', required: true } : folder.webhooks,
+    connections: connectionsVar !== undefined ? { path: resolve(connectionsVar), setting: 'CONNECTIONS_CONFIG_FILE', required: true } : folder.connections,
+  };
+}
+
 export function loadSettings(env: Env = process.env): Settings {
   const backend = (env.CONFIG_BACKEND || 'file').toLowerCase();
   if (backend !== 'file' && backend !== 'etcd') {
@@ -240,7 +293,7 @@ export function loadSettings(env: Env = process.env): Settings {
     probePort: intVar(env, 'PROBE_PORT', 0),
     host: env.HOST || '0.0.0.0',
     configBackend: backend,
-    configDir: env.CONFIG_DIR || EXAMPLE_CONFIG_DIR,
+    configFiles: configFilesSetting(env),
     defaultNamespace,
     etcd: {
       endpoints: etcdEndpoints(env),
@@ -275,8 +328,12 @@ export function loadSettings(env: Env = process.env): Settings {
     spoolConnection: optional(env, 'SPOOL_CONNECTION'),
     defaultConnections: parseDefaultConnections(env.DEFAULT_CONNECTIONS),
     spoolConcurrency: intVar(env, 'SPOOL_CONCURRENCY', 16, 1),
+    spoolWebhookConcurrency: intVar(env, 'SPOOL_WEBHOOK_CONCURRENCY', 4, 1),
     spoolLockMs: intVar(env, 'SPOOL_LOCK_MS', 30000, 1000),
+    defaultWebhookFallback: boolVar(env, 'DEFAULT_WEBHOOK_FALLBACK'),
     deliveriesAdminToken: optional(env, 'DELIVERIES_ADMIN_TOKEN'),
+    statsAuthToken: optional(env, 'STATS_AUTH_TOKEN')?.trim() || undefined,
+    disableOpenApiDocs: boolVar(env, 'DISABLE_OPENAPI_DOCS'),
     recaptchaVerifyUrl: recaptchaVerifyUrl(env),
     vault: vaultSettings(env),
   };

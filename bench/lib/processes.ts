@@ -52,6 +52,29 @@ export function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/**
+ * CPU time of a process and its children: its own, what it collected from
+ * children that exited (cutime + cstime), and each live child's (one level:
+ * PostgreSQL's backends are children of the postmaster).
+ */
+export function cpuTreeSecondsOf(pid: number): number {
+  const fields = (p: number): string[] => {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  };
+  const own = fields(pid);
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+    try {
+      const f = fields(Number(child));
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // exited meanwhile: its time is in the parent's cutime now
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
 async function startNode(script: string, args: readonly string[], opts: SpawnOptions): Promise<ServerProcess> {
   const port = await freePort();
   const out = openSync(opts.logFile ?? '/dev/null', 'a');

@@ -6,6 +6,7 @@ import type { Scenario } from '../lib/scenario.js';
 import { abScenario } from './ab.js';
 import { authScenario } from './auth.js';
 import { configStormScenario } from './config-storm.js';
+import { durableScenario } from './durable.js';
 import { etcdConfigScenario } from './etcd-config.js';
 import { httpScenario } from './http.js';
 import { manyWebhooksScenario } from './many-webhooks.js';
@@ -13,4 +14,4 @@ import { outputsScenario } from './outputs.js';
 import { securityScenario } from './security.js';
 import { watchEventScenario } from './watch-event.js';
 
-export const SCENARIOS: readonly Scenario[] = [httpScenario, securityScenario, authScenario, outputsScenario, manyWebhooksScenario, etcdConfigScenario, watchEventScenario, configStormScenario, abScenario];
+export const SCENARIOS: readonly Scenario[] = [httpScenario, securityScenario, authScenario, outputsScenario, manyWebhooksScenario, etcdConfigScenario, watchEventScenario, configStormScenario, durableScenario, abScenario];

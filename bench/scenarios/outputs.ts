@@ -12,25 +12,32 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { Pool } from 'undici';
 import { createKafkaProducer } from '../../src/connections/kafka.js';
 import { MqttPublisher } from '../../src/connections/mqtt.js';
 import { postgresqlConnection } from '../../src/connections/postgresql.js';
 import { RabbitClient } from '../../src/connections/rabbitmq.js';
+import { InsertBatcher } from '../../src/outputs/sql-batch.js';
 import { startMosquitto, startRabbitmq, type Broker } from '../../test/helpers/brokers.js';
 import { startKafkaMock, type KafkaMock } from '../../test/helpers/kafka.js';
 import { startRedis, type RedisServer } from '../../test/helpers/redis.js';
 import { startPostgres, type SqlServer } from '../../test/helpers/sql-servers.js';
 import { compare, CONNECTIONS, loadFigures, ratioFigures, type Backing } from '../lib/compare.js';
 import { PAYLOAD } from '../lib/payload.js';
-import { cpuSecondsOf, startBare, startCwmServer, withServers, type ServerProcess } from '../lib/processes.js';
+import { cpuSecondsOf, cpuTreeSecondsOf, startBare, startCwmServer, withServers, type ServerProcess } from '../lib/processes.js';
 import type { BenchContext, Figure, Scenario } from '../lib/scenario.js';
 import { configDir } from './http.js';
 
 const TOPIC = 'bench';
+const HALF_OF_LOG = { op: '>=', target: 0.5 } as const;
 
 function backing(label: string, pid: number | undefined): Backing {
   if (pid === undefined) throw new Error(`${label} has no pid`);
   return { label, cpuSeconds: () => cpuSecondsOf(pid) };
+}
+
+function postgresBacking(server: SqlServer): Backing {
+  return { label: 'postgres (postmaster + backends)', cpuSeconds: () => (server.pid === undefined ? NaN : cpuTreeSecondsOf(server.pid)) };
 }
 
 /** Operations per second of `count` calls of `op` with CONNECTIONS in flight. */
@@ -44,6 +51,9 @@ async function opsPerSecond(op: (i: number) => Promise<unknown>, count: number):
 }
 
 /** Queue.add and producer.send as cwm calls them (same job options, same record shape), without HTTP or cwm. */
+/** The request headers wrk sends, which the rabbitmq webhook (include_headers, CWM's default) copies into each message. */
+const WRK_HEADERS = { host: '127.0.0.1:8080', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(PAYLOAD)) } as const;
+
 /** cwm's RabbitMQ client (confirm channel, persistent, mandatory) and MQTT client (QoS 1) alone. */
 async function brokerClientFigures(ctx: BenchContext, rabbit: Broker, mosquitto: Broker): Promise<Figure[]> {
   const count = ctx.smoke ? 500 : 20_000;
@@ -54,7 +64,7 @@ async function brokerClientFigures(ctx: BenchContext, rabbit: Broker, mosquitto:
   try {
     if (!(await amqp.ready()) || !(await mqtt.ready())) throw new Error('broker clients did not connect');
     ctx.log(`client only: ${count} RabbitMQ confirmed publishes, ${count} MQTT QoS 1 publishes`);
-    const confirms = await opsPerSecond((i) => amqp.publish({ exchange: '', exchangeType: 'direct', routingKey: 'client-only', queue: 'client-only', body, messageId: `c-${i}`, contentType: 'application/json', headers: {} }), count);
+    const confirms = await opsPerSecond((i) => amqp.publish({ exchange: '', exchangeType: 'direct', routingKey: 'client-only', queue: 'client-only', body, messageId: `c-${i}`, contentType: 'application/json', headers: { ...WRK_HEADERS, 'cwm-delivery-id': `c-${i}` } }), count);
     const pubacks = await opsPerSecond(() => mqtt.publish('bench/client-only', body, 1, false), count);
     return [
       { measure: `cwm RabbitMQ publish with confirm alone, ${CONNECTIONS} in flight`, value: Math.round(confirms), unit: 'ops/s' },
@@ -86,6 +96,23 @@ async function clientOnlyFigures(ctx: BenchContext, redis: RedisServer, kafka: K
   }
 }
 
+/** An undici Pool of http_webhook's size (64 keep-alive connections) posting the body to the same target, without HTTP in front or cwm. */
+async function httpClientFigures(ctx: BenchContext, sink: ServerProcess): Promise<Figure[]> {
+  const count = ctx.smoke ? 500 : 20_000;
+  const pool = new Pool(sink.baseUrl, { connections: 64 });
+  try {
+    ctx.log(`client only: ${count} undici Pool POSTs to the target`);
+    const posts = await opsPerSecond(async () => {
+      const res = await pool.request({ path: '/sink', method: 'POST', headers: { 'content-type': 'application/json' }, body: PAYLOAD });
+      await res.body.dump();
+      if (res.statusCode !== 200) throw new Error(`target answered ${res.statusCode}`);
+    }, count);
+    return [{ measure: `undici Pool POST to the target node:http alone, ${CONNECTIONS} in flight`, value: Math.round(posts), unit: 'ops/s' }];
+  } finally {
+    await pool.close();
+  }
+}
+
 /** cwm's postgresql client (the pool cwm builds, the INSERT its json mode runs) without HTTP or cwm. */
 async function postgresClientFigures(ctx: BenchContext, server: SqlServer): Promise<Figure[]> {
   const count = ctx.smoke ? 500 : 20_000;
@@ -94,8 +121,16 @@ async function postgresClientFigures(ctx: BenchContext, server: SqlServer): Prom
     if (!(await live.ready())) throw new Error('bench postgres not reachable');
     await live.client.execute('CREATE TABLE IF NOT EXISTS client_only (id BIGSERIAL PRIMARY KEY, webhook_id TEXT NOT NULL, "timestamp" TIMESTAMPTZ, payload JSONB NOT NULL, headers JSONB)', []);
     ctx.log(`client only: ${count} PostgreSQL INSERTs`);
-    const inserts = await opsPerSecond(() => live.client.execute('INSERT INTO client_only (webhook_id, "timestamp", payload, headers) VALUES ($1, $2, $3, $4)', ['bench', new Date(), PAYLOAD, '{}']), count);
-    return [{ measure: `cwm postgresql client INSERT (pg Pool of 10, fsync on) alone, ${CONNECTIONS} in flight`, value: Math.round(inserts), unit: 'ops/s' }];
+    const single = 'INSERT INTO client_only (webhook_id, "timestamp", payload, headers) VALUES ($1, $2, $3, $4)';
+    const inserts = await opsPerSecond(() => live.client.execute(single, ['bench', new Date(), PAYLOAD, '{}']), count);
+    // The same rows through the batcher the postgresql output uses (concurrent rows share one multi-row INSERT).
+    const rows = (n: number): string => `INSERT INTO client_only (webhook_id, "timestamp", payload, headers) VALUES ${Array.from({ length: n }, (_, r) => `($${4 * r + 1}, $${4 * r + 2}, $${4 * r + 3}, $${4 * r + 4})`).join(', ')}`;
+    const batcher = new InsertBatcher(live.client, { sql: rows }, live.client.maxConcurrency, 4);
+    const batched = await opsPerSecond(() => batcher.insert(['bench', new Date(), PAYLOAD, '{}']), count);
+    return [
+      { measure: `cwm postgresql client INSERT (pg Pool of 10, fsync on) alone, ${CONNECTIONS} in flight`, value: Math.round(inserts), unit: 'ops/s' },
+      { measure: `cwm postgresql client, rows batched into multi-row INSERTs, alone, ${CONNECTIONS} in flight`, value: Math.round(batched), unit: 'ops/s' },
+    ];
   } finally {
     await live.close();
   }
@@ -143,19 +178,21 @@ export const outputsScenario: Scenario = {
           { label: 'cwm kafka webhook', server, paths: ['/webhook/kafka'], backing: [backing('kafka-mock', kafka.pid)] },
           { label: 'cwm rabbitmq webhook', server, paths: ['/webhook/rabbitmq'], backing: [backing('rabbitmq (beam.smp)', rabbit.pid)] },
           { label: 'cwm mqtt webhook', server, paths: ['/webhook/mqtt'], backing: [backing('mosquitto', mosquitto.pid)] },
-          // The postmaster's own CPU only: the backends doing the INSERTs are its children.
-          { label: 'cwm postgresql webhook', server, paths: ['/webhook/pg'] },
+          // The postmaster and its backends (the INSERTs run in those).
+          { label: 'cwm postgresql webhook', server, paths: ['/webhook/pg'], backing: [postgresBacking(postgres)] },
           { label: 'cwm http_webhook webhook', server, paths: ['/webhook/http'], backing: [{ label: 'target node:http', cpuSeconds: () => sink.cpuSeconds() }] },
         ]);
         if (!b || !log || !queue || !kafkaHook || !rabbitHook || !mqttHook || !pgHook || !httpHook) throw new Error('compare returned fewer results than targets');
         return [
           ...[b, log, queue, kafkaHook, rabbitHook, mqttHook, pgHook, httpHook].flatMap((r) => loadFigures(r)),
-          ...[queue, kafkaHook, rabbitHook, mqttHook, pgHook, httpHook].flatMap((r) => ratioFigures(r, log)),
+          ...[queue, kafkaHook].flatMap((r) => ratioFigures(r, log)),
+          // Issue 12's goal: each of these destinations at least half the log webhook's throughput.
+          ...[rabbitHook, mqttHook, pgHook, httpHook].flatMap((r) => ratioFigures(r, log, { throughput: HALF_OF_LOG })),
           ...ratioFigures(queue, b),
           ...ratioFigures(kafkaHook, b),
         ];
       });
-      return [...http, ...(await clientOnlyFigures(ctx, redis, kafka)), ...(await brokerClientFigures(ctx, rabbit, mosquitto)), ...(await postgresClientFigures(ctx, postgres))];
+      return [...http, ...(await clientOnlyFigures(ctx, redis, kafka)), ...(await brokerClientFigures(ctx, rabbit, mosquitto)), ...(await postgresClientFigures(ctx, postgres)), ...(await httpClientFigures(ctx, sink))];
     } finally {
       await Promise.all([redis.destroy(), started.kafka?.stop(), started.rabbit?.destroy(), started.mosquitto?.destroy(), started.postgres?.destroy(), started.sink?.stop()]);
     }

@@ -25,6 +25,21 @@ export async function bullmqDeliveries(redisUrl: string, queueName: string): Pro
   }
 }
 
+/** Delivery ids in redis_stream entries (one entry per XADD, so every repeat shows). */
+export async function streamDeliveries(redisUrl: string, streams: readonly string[]): Promise<Counts> {
+  const client = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await client.connect();
+    const ids: string[] = [];
+    for (const stream of streams) {
+      for (const [, fields] of await client.xrange(stream, '-', '+')) ids.push(fields[fields.indexOf('delivery_id') + 1] ?? '');
+    }
+    return countIds(ids);
+  } finally {
+    client.disconnect();
+  }
+}
+
 export async function kafkaDeliveries(bootstraps: string, topic: string): Promise<Counts> {
   const records = await readTopic(bootstraps, topic);
   return countIds(records.map((r) => r.headers.get(DELIVERY_ID_HEADER) ?? ''));

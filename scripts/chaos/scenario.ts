@@ -11,6 +11,11 @@ export interface ScenarioReport {
   readonly tallies: readonly Tally[];
   /** What happened, with measured times (e.g. "leader n1 killed at 4.2 s, back at 7.3 s"). */
   readonly notes: readonly string[];
+  /**
+   * At-least-once destinations (the durable spool): a copy of an id sent only
+   * once is counted and reported but does not fail the run; lost still does.
+   */
+  readonly atLeastOnce?: boolean;
 }
 
 export interface Scenario {

@@ -39,6 +39,8 @@ export interface SenderOptions {
   readonly maxAttempts: number;
   /** Keep-alive connections per instance. */
   readonly sockets: number;
+  /** Stop starting new deliveries after this many (unbounded when absent). */
+  readonly total?: number;
   /** The path of the next new delivery. */
   nextPath(): string;
   /** The instance for an attempt; `previous` is the instance of the failed attempt before it, if any. */
@@ -110,7 +112,7 @@ export function startSender(opts: SenderOptions): Sender {
   // Open loop: deliveries start on a schedule, not when earlier ones finish; a stalled tick catches up.
   const startedAt = performance.now();
   const tick = (): void => {
-    const due = Math.floor(((performance.now() - startedAt) * opts.ratePerSecond) / 1000);
+    const due = Math.min(opts.total ?? Infinity, Math.floor(((performance.now() - startedAt) * opts.ratePerSecond) / 1000));
     while (deliveries.length < due) {
       const record: DeliveryRecord = { id: `${opts.prefix}-${deliveries.length + 1}`, path: opts.nextPath(), attempts: [] };
       deliveries.push(record);

@@ -4,10 +4,12 @@ import { etcdLeader } from './scenarios/etcd-leader.js';
 import { etcdOutage } from './scenarios/etcd-outage.js';
 import { mqttKill, natsKill, rabbitmqKill } from './scenarios/brokers.js';
 import { kafkaBroker } from './scenarios/kafka-broker.js';
+import { postgresqlKill } from './scenarios/postgresql-kill.js';
 import { redisKill } from './scenarios/redis-kill.js';
 import { sigterm } from './scenarios/sigterm.js';
+import { spoolKill } from './scenarios/spool-kill.js';
 
-export const SCENARIOS: readonly Scenario[] = [etcdLeader, etcdOutage, redisKill, kafkaBroker, rabbitmqKill, mqttKill, natsKill, sigterm];
+export const SCENARIOS: readonly Scenario[] = [etcdLeader, etcdOutage, redisKill, kafkaBroker, rabbitmqKill, mqttKill, natsKill, postgresqlKill, sigterm, spoolKill];
 
 export async function runScenario(scenario: Scenario, opts: RunOptions): Promise<ScenarioResult> {
   const started = performance.now();

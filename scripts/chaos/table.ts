@@ -15,7 +15,7 @@ function tallyCells(t: Tally): string[] {
 }
 
 export function scenarioPassed(r: ScenarioResult): boolean {
-  return r.error === undefined && r.tallies.length > 0 && r.tallies.every(passed);
+  return r.error === undefined && r.tallies.length > 0 && r.tallies.every((t) => passed(t, r.atLeastOnce));
 }
 
 export function renderScenario(r: ScenarioResult): string {

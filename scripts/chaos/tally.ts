@@ -64,8 +64,8 @@ export function tally(label: string, deliveries: readonly DeliveryRecord[], foun
   return { label, deliveries: deliveries.length, attempts, acked, answered503, connErrors, otherStatus, retried, gaveUp, found: foundCount, foundUnacked, lost: lost.length, duplicates, duplicatesWithoutRetry, lostSample: lost.slice(0, 5) };
 }
 
-export function passed(t: Tally): boolean {
-  return t.lost === 0 && t.duplicatesWithoutRetry === 0;
+export function passed(t: Tally, atLeastOnce = false): boolean {
+  return t.lost === 0 && (atLeastOnce || t.duplicatesWithoutRetry === 0);
 }
 
 /** Counts occurrences of each id. */

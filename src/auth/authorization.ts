@@ -13,6 +13,8 @@ export const authorizationCheck = defineCheck({
   schema: { ...secret, description: 'Expected Authorization header value, e.g. "Bearer {$CWM_SECRET_TOKEN}".' },
   phase: 'headers',
   order: 20,
+  // Only the scheme word of the expected value ("Bearer"), never the value itself.
+  describe: (config) => (/^bearer\s/i.test(config) ? { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <token> (a static token)' } : { type: 'apiKey', in: 'header', name: 'Authorization', description: 'a static Authorization header value' }),
   compile(expected) {
     const digest = digestOf(expected);
     return (req) => (matchesDigest(digest, headerValue(req.headers, 'authorization')) ? null : rejection);

@@ -25,6 +25,7 @@ export const basicAuthCheck = defineCheck({
   schema: Type.Object({ username: Type.String({ minLength: 1 }), password: secret }, { additionalProperties: false }),
   phase: 'headers',
   order: 30,
+  describe: () => ({ type: 'http', scheme: 'basic', description: 'HTTP Basic authentication' }),
   compile(config) {
     const userDigest = digestOf(config.username);
     const passwordDigest = digestOf(config.password);

@@ -50,6 +50,7 @@ export const digestAuthCheck = defineCheck({
   ),
   phase: 'headers',
   order: 31,
+  describe: (config) => ({ type: 'http', scheme: 'digest', description: `HTTP Digest authentication (${config.algorithm}, qop=auth; answer the 401 challenge)` }),
   sensitiveHeaders: ['authorization'],
   compile(config, ctx) {
     const hashName = config.algorithm === 'MD5' ? 'md5' : 'sha256';

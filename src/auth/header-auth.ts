@@ -15,6 +15,7 @@ export const headerAuthCheck = defineCheck({
   schema: Type.Object({ header_name: Type.Unsafe<string>({ ...headerName, default: 'X-API-Key' }), api_key: secret, case_sensitive: caseSensitive }, { additionalProperties: false }),
   phase: 'headers',
   order: 40,
+  describe: (config) => ({ type: 'apiKey', in: 'header', name: config.header_name, description: `a static API key in ${config.header_name}` }),
   credentialHeaders: (config) => [config.header_name.toLowerCase()],
   compile(config) {
     const name = config.header_name.toLowerCase();

@@ -28,6 +28,7 @@ export const hmacCheck = defineCheck({
   ),
   phase: 'body',
   order: 60,
+  describe: (config) => ({ type: 'apiKey', in: 'header', name: config.header, description: `HMAC-${config.algorithm.toUpperCase()} of the raw body, ${config.encoding}${config.prefix ? `, prefixed ${config.prefix}` : ''}` }),
   credentialHeaders: (config) => [config.header.toLowerCase()],
   compile(config) {
     const keys = secretList(config.secret).map((s) => Buffer.from(s, 'utf8'));

@@ -116,6 +116,7 @@ export const jwtCheck = defineCheck({
   ),
   phase: 'headers',
   order: 32,
+  describe: (config) => ({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: `a JWT signed with ${config.algorithm}` }),
   sensitiveHeaders: ['authorization'],
   compile(config, ctx) {
     const key = keySource('', config.secret, config.jwks_url, config.algorithm, config.jwks_timeout_ms);

@@ -74,6 +74,8 @@ export const oauth1Check = defineCheck({
   ),
   phase: 'body',
   order: 36,
+  // OpenAPI has no OAuth 1.0 scheme type: the header it travels in.
+  describe: () => ({ type: 'apiKey', in: 'header', name: 'Authorization', description: 'OAuth 1.0 (RFC 5849) signed request: Authorization: OAuth ...' }),
   sensitiveHeaders: ['authorization'],
   connections: (config) => (config.nonce_connection === undefined ? [] : [config.nonce_connection]),
   compile(config, ctx) {

@@ -54,6 +54,8 @@ export const oauth2Check = defineCheck({
   ),
   phase: 'headers',
   order: 33,
+  // A bearer access token; the introspection endpoint (often internal) is not published.
+  describe: (config) => ({ type: 'http', scheme: 'bearer', description: `an OAuth 2.0 access token${config.required_scope.length > 0 ? ` with scope ${config.required_scope.join(' ')}` : ''}` }),
   sensitiveHeaders: ['authorization'],
   compile(config, ctx) {
     const scheme = new RegExp(`^${config.token_type}[ \\t]+(\\S+)[ \\t]*$`, 'i');

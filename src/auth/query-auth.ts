@@ -10,6 +10,7 @@ export const queryAuthCheck = defineCheck({
   schema: Type.Object({ parameter_name: Type.String({ minLength: 1, default: 'api_key' }), api_key: secret, case_sensitive: caseSensitive }, { additionalProperties: false }),
   phase: 'headers',
   order: 50,
+  describe: (config) => ({ type: 'apiKey', in: 'query', name: config.parameter_name, description: `a static API key in the ${config.parameter_name} query parameter` }),
   compile(config) {
     const fold = caseFolded(config.case_sensitive);
     const digest = digestOf(fold(config.api_key));

@@ -39,6 +39,7 @@ export const recaptchaCheck = defineCheck({
   ),
   phase: 'payload',
   order: 34,
+  describe: (config) => ({ type: 'apiKey', in: 'header', name: config.token_field, description: config.token_source === 'header' ? 'a reCAPTCHA token' : 'a reCAPTCHA token in the JSON body (recaptcha_token)' }),
   credentialHeaders: (config) => [config.token_field.toLowerCase()],
   compile(config, ctx) {
     const url = recaptchaVerifyUrl();

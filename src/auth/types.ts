@@ -59,6 +59,13 @@ export interface CheckContext {
   readonly now: () => number;
 }
 
+/**
+ * An OpenAPI 3 security scheme object: how a sender presents this check's
+ * credential (header or parameter names, algorithm). Published on
+ * /openapi.json, so it never holds a secret, a username or an internal URL.
+ */
+export type SecurityScheme = Readonly<{ type: 'http' | 'apiKey'; scheme?: string; bearerFormat?: string; name?: string; in?: 'header' | 'query'; description: string }>;
+
 export interface CheckModule {
   /** The webhook config field that turns this check on (`hmac`, `basic_auth`, ...). */
   readonly field: string;
@@ -75,6 +82,8 @@ export interface CheckModule {
   connections(config: unknown): readonly string[];
   /** `config` has passed `schema`; throws ConfigError (pointer relative to the field) for what a schema cannot express. */
   compile(config: unknown, ctx: CheckContext): CheckRun;
+  /** The credential as an OpenAPI security scheme; undefined for checks that are not credentials (IP list, rate limit). */
+  describe(config: unknown): SecurityScheme | undefined;
 }
 
 const NONE: readonly string[] = Object.freeze([]);
@@ -89,6 +98,7 @@ export function defineCheck<S extends TSchema>(d: {
   credentialHeaders?(config: Static<S>): readonly string[];
   connections?(config: Static<S>): readonly string[];
   compile(config: Static<S>, ctx: CheckContext): CheckRun;
+  describe?(config: Static<S>): SecurityScheme;
 }): CheckModule {
   // The assembled webhook schema validated each config against d.schema before these run.
   return {
@@ -100,6 +110,7 @@ export function defineCheck<S extends TSchema>(d: {
     credentialHeaders: (config) => (d.credentialHeaders ? d.credentialHeaders(config as Static<S>) : NONE),
     connections: (config) => (d.connections ? d.connections(config as Static<S>) : NONE),
     compile: (config, ctx) => d.compile(config as Static<S>, ctx),
+    describe: (config) => d.describe?.(config as Static<S>),
   };
 }
 

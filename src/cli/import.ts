@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { IRequestOp } from 'etcd3';
 import { formatKey, isCommentEntry, isValidName, type EntryKey } from '../config/keys.js';
 import { FileConfigError, readConfigEntries } from '../config/providers/file.js';
-import { loadSettings } from '../settings.js';
+import { configFilesIn, loadSettings, type ConfigFiles } from '../settings.js';
 import { err, EXIT, invalidInput, out, parseCommand, stringFlag, usageError, type Command } from './common.js';
 import { checkConfig, checkMany, formatProblems, parseJson, type Problem } from './config-input.js';
 import { ETCD_FLAGS, ETCD_FLAGS_HELP, openEtcd } from './etcd-access.js';
@@ -20,10 +20,10 @@ interface Planned {
   readonly value: unknown;
 }
 
-async function planFromDir(dir: string, namespace: string): Promise<{ plan: Planned[]; problems: Problem[] }> {
+async function planFromFiles(files: ConfigFiles, namespace: string): Promise<{ plan: Planned[]; problems: Problem[] }> {
   let read: Awaited<ReturnType<typeof readConfigEntries>>;
   try {
-    read = await readConfigEntries(dir, namespace);
+    read = await readConfigEntries(files, namespace);
   } catch (e) {
     if (e instanceof FileConfigError) throw invalidInput(e.message);
     throw e;
@@ -82,7 +82,8 @@ written. Entries are written in transactions of ${OPS_PER_TXN} keys, connections
 Existing keys with the same names are overwritten; other keys are left alone.
 
 options:
-  --dir DIR          folder holding webhooks.json / connections.json (default CONFIG_DIR)
+  --dir DIR          folder holding webhooks.json / connections.json (default: what
+                     the file backend reads: CONFIG_DIR, WEBHOOKS_CONFIG_FILE, CONNECTIONS_CONFIG_FILE)
   --namespace NS     namespace for webhooks.json (default ETCD_NAMESPACE or "default")
   --file FILE        import a "cwm export" document instead of a folder
   --dry-run          validate and list what would be written; write nothing
@@ -94,14 +95,15 @@ exit codes: 0 imported, 1 invalid input (nothing written), 2 bad arguments, 3 et
     if (!parsed) return EXIT.ok;
     const settings = loadSettings();
     const file = stringFlag(parsed, 'file');
+    const dirFlag = stringFlag(parsed, 'dir');
     const namespace = stringFlag(parsed, 'namespace') ?? settings.defaultNamespace;
     if (!isValidName(namespace)) throw usageError(`--namespace must match ^[A-Za-z0-9_-]{1,64}$, got ${JSON.stringify(namespace)}`);
-    if (file !== undefined && (stringFlag(parsed, 'dir') !== undefined || stringFlag(parsed, 'namespace') !== undefined)) {
+    if (file !== undefined && (dirFlag !== undefined || stringFlag(parsed, 'namespace') !== undefined)) {
       throw usageError('--file cannot be combined with --dir or --namespace');
     }
     const etcd = openEtcd(parsed);
     try {
-      const { plan, problems } = file !== undefined ? await planFromExport(file) : await planFromDir(stringFlag(parsed, 'dir') ?? settings.configDir, namespace);
+      const { plan, problems } = file !== undefined ? await planFromExport(file) : await planFromFiles(dirFlag !== undefined ? configFilesIn(dirFlag) : settings.configFiles, namespace);
       if (problems.length > 0) {
         err(formatProblems(problems));
         err(`${problems.length} invalid entr${problems.length === 1 ? 'y' : 'ies'}; nothing written`);

@@ -9,7 +9,9 @@ export const serveCommand: Command = {
   help: `usage: cwm serve
 
 Runs the receiver. Configured by environment variables (PORT, HOST,
-CONFIG_BACKEND, CONFIG_DIR, ETCD_*, ...; see the README's table).
+CONFIG_BACKEND, CONFIG_DIR or WEBHOOKS_CONFIG_FILE / CONNECTIONS_CONFIG_FILE,
+ETCD_*, ...; see the README's table). A named config file that cannot be
+read stops it before it listens (exit code 2).
 SIGTERM or SIGINT: stop accepting connections, finish in-flight requests
 (at most SHUTDOWN_TIMEOUT_MS), close outputs and connections, exit 0.`,
   async run(argv) {

@@ -10,7 +10,7 @@ import { CidrError, compileCidrs } from '../auth/cidr.js';
 import { clientIpResolver, type ClientIpResolver } from '../auth/client-ip.js';
 import { compileDedupe } from '../auth/dedupe.js';
 import { CHECKS } from '../auth/registry.js';
-import type { CheckContext, CheckModule, CheckPhase, DeliveryDedupe, RequestCheck } from '../auth/types.js';
+import type { CheckContext, CheckModule, CheckPhase, DeliveryDedupe, RequestCheck, SecurityScheme } from '../auth/types.js';
 import type { ConnectionLookup } from '../connections/types.js';
 import type { Execution, NamedOutput } from '../delivery/deliver.js';
 import { deliveryIdSource, type DeliveryIdSource } from '../delivery/delivery-id.js';
@@ -50,7 +50,23 @@ export interface CompiledWebhook {
   readonly connections: readonly string[];
   /** Present when the webhook lists its own `trusted_proxies`: the client address as they (and TRUSTED_PROXIES) tell it. */
   readonly clientIp?: ClientIpResolver;
+  /** What /openapi.json publishes of it: each credential check as a security scheme (no secrets), and its json_schema. */
+  readonly api: WebhookApi;
   close(): Promise<void>;
+}
+
+export interface DescribedCheck {
+  /** The config field (`hmac`, `header_auth`, ...). */
+  readonly field: string;
+  readonly scheme: SecurityScheme;
+}
+
+export interface WebhookApi {
+  readonly security: readonly DescribedCheck[];
+  /** The configured json_schema as written (after `{$NAME}` substitution); undefined when none. */
+  readonly jsonSchema: Readonly<Record<string, unknown>> | undefined;
+  /** Fields of the checks that are not credentials (ip_whitelist, rate_limit): named in the description only. */
+  readonly otherChecks: readonly string[];
 }
 
 export interface CompileContext {
@@ -104,6 +120,7 @@ type PayloadValidator = { fn: CompiledWebhook['validatePayload']; release: () =>
 /** Shared by every webhook without checks or connections: tens of thousands of empty arrays add up. */
 const NONE: readonly never[] = Object.freeze([]);
 const NO_CREDENTIAL_HEADERS: ReadonlySet<string> = new Set();
+const NO_API: WebhookApi = Object.freeze({ security: NONE, jsonSchema: undefined, otherChecks: NONE });
 
 const NO_VALIDATOR: PayloadValidator = { fn: null, release: () => undefined };
 
@@ -156,12 +173,16 @@ interface CompiledChecks {
   readonly checks: readonly RequestCheck[];
   readonly credentialHeaders: ReadonlySet<string>;
   readonly connections: readonly string[];
+  readonly described: readonly DescribedCheck[];
+  readonly otherChecks: readonly string[];
 }
 
 function compileChecks(config: WebhookConfig, scope: WebhookScope): CompiledChecks {
   const checks: RequestCheck[] = [];
   const credentials: string[] = [];
   const connections: string[] = [];
+  const described: DescribedCheck[] = [];
+  const otherChecks: string[] = [];
   let latest = 0;
   for (const check of CHECKS) {
     const value = checkConfig(config, check);
@@ -178,8 +199,17 @@ function compileChecks(config: WebhookConfig, scope: WebhookScope): CompiledChec
     checks.push({ name: check.field, phase, run });
     credentials.push(...check.credentialHeaders(value));
     connections.push(...check.connections(value));
+    const scheme = check.describe(value);
+    if (scheme) described.push({ field: check.field, scheme });
+    else otherChecks.push(check.field);
   }
-  return { checks, credentialHeaders: credentials.length === 0 ? NO_CREDENTIAL_HEADERS : new Set(credentials), connections };
+  return {
+    checks,
+    credentialHeaders: credentials.length === 0 ? NO_CREDENTIAL_HEADERS : new Set(credentials),
+    connections,
+    described: described.length === 0 ? NONE : described,
+    otherChecks: otherChecks.length === 0 ? NONE : otherChecks,
+  };
 }
 
 function bindOutputs(config: WebhookConfig, scope: WebhookScope): NamedOutput[] {
@@ -249,6 +279,7 @@ class Webhook implements CompiledWebhook {
   readonly cleanCredentials: CredentialCleaner | undefined;
   readonly retry: RetryPolicy | undefined;
   readonly connections: readonly string[];
+  readonly api: WebhookApi;
 
   constructor(
     scope: WebhookScope,
@@ -282,6 +313,7 @@ class Webhook implements CompiledWebhook {
       retry: this.retry,
     };
     this.connections = dependencies(config, checks);
+    this.api = checks.described.length === 0 && checks.otherChecks.length === 0 && !config.json_schema ? NO_API : { security: checks.described, jsonSchema: config.json_schema, otherChecks: checks.otherChecks };
   }
 
   async close(): Promise<void> {

@@ -50,6 +50,7 @@ export class ConfigManager implements ConfigSink {
   /** Last raw value seen per entry (valid or not): replaceAll applies only what differs. */
   private readonly seen = new Map<string, RawEntry>();
   private webhookCount = 0;
+  private webhookGeneration = 0;
   /** Entries served from an earlier, valid version because their current value is invalid. */
   private readonly fromHistory = new Set<string>();
   private lastRevision = 0;
@@ -68,6 +69,11 @@ export class ConfigManager implements ConfigSink {
 
   get size(): number {
     return this.webhookCount;
+  }
+
+  /** Bumped whenever an active webhook is added, replaced or removed: what is derived from all of them (/openapi.json) is rebuilt only then. */
+  get generation(): number {
+    return this.webhookGeneration;
   }
 
   get revisionApplied(): number {
@@ -236,6 +242,7 @@ export class ConfigManager implements ConfigSink {
     const old = ns?.get(key.id);
     if (!ns || !old) return;
     ns.delete(key.id);
+    this.webhookGeneration++;
     // An emptied namespace keeps its (empty) Map until the next replaceAll: deleting and re-adding the
     // same key in a large V8 Map costs time proportional to its size (measured: ~50 µs at 5000 namespaces).
     this.webhookCount--;
@@ -307,6 +314,7 @@ export class ConfigManager implements ConfigSink {
     }
     const old = ns.get(id);
     ns.set(id, compiled);
+    this.webhookGeneration++;
     if (!old) this.webhookCount++;
     this.updateGauges();
     for (const c of compiled.connections) {

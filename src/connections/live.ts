@@ -97,6 +97,11 @@ export class LiveConnections implements ConnectionLookup {
     this.retire(pending);
   }
 
+  /** The generation of the client in use for `name` now (without waiting for it to connect); undefined when absent. */
+  generationOf(name: string): number | undefined {
+    return this.live.get(name)?.connection.generation;
+  }
+
   names(): string[] {
     return [...this.live.keys()];
   }

@@ -73,6 +73,6 @@ export const mysqlConnection = defineConnectionType({
         await pool.query({ sql: 'SELECT 1', timeout: ctx.timeoutMs });
       },
     });
-    return sqlLiveClient({ kind: 'mysql', name: ctx.name, health, sslError, run: (sql, params) => pool.execute({ sql, timeout: ctx.timeoutMs }, params), isConnectionError: isMysqlConnectionError, end: () => pool.end() });
+    return sqlLiveClient({ kind: 'mysql', name: ctx.name, health, sslError, maxConcurrency: config.pool_max_size, run: (sql, params) => pool.execute({ sql, timeout: ctx.timeoutMs }, params), isConnectionError: isMysqlConnectionError, end: () => pool.end() });
   },
 });

@@ -74,6 +74,6 @@ export const postgresqlConnection = defineConnectionType({
     });
     // An idle pooled socket that dies (server stopped) is reported here; unhandled it would crash the process.
     pool.on('error', (err) => health.markDown(err.message));
-    return sqlLiveClient({ kind: 'postgresql', name: ctx.name, health, sslError, run: (sql, params) => pool.query(sql, params), isConnectionError: isPgConnectionError, end: () => pool.end() });
+    return sqlLiveClient({ kind: 'postgresql', name: ctx.name, health, sslError, maxConcurrency: common.max ?? 10, run: (sql, params) => pool.query(sql, params), isConnectionError: isPgConnectionError, end: () => pool.end() });
   },
 });

@@ -82,6 +82,8 @@ export interface SqlClient {
    * `signal` aborted first; the server's own error otherwise.
    */
   execute(sql: string, params: readonly SqlValue[], signal?: AbortSignal): Promise<void>;
+  /** Statements that can run at once (the pool's size): more wait for a pooled connection. */
+  readonly maxConcurrency: number;
 }
 
 /** Rejects with `abortError()` once `signal` aborts; the statement itself runs on until its own timeout (it may still commit: at-least-once). */
@@ -139,12 +141,14 @@ export function sqlLiveClient(options: {
   readonly name: string;
   readonly health: SqlHealth;
   readonly sslError: Error | undefined;
+  readonly maxConcurrency: number;
   run(sql: string, params: SqlValue[]): Promise<unknown>;
   isConnectionError(err: unknown): boolean;
   end(): Promise<void>;
 }): { client: SqlClient; ready(): Promise<boolean>; close(): Promise<void> } {
   const { kind, name, health, sslError } = options;
   const client: SqlClient = {
+    maxConcurrency: options.maxConcurrency,
     async execute(sql, params, signal) {
       if (sslError) throw new UnavailableError(`${kind} connection "${name}": ${sslError.message}`);
       try {

@@ -9,6 +9,7 @@ export class SpoolMetrics {
   readonly delivered: Counter<'namespace'>;
   readonly retried: Counter<'namespace'>;
   readonly deadLettered: Counter<'namespace'>;
+  readonly deferred: Counter<'namespace'>;
   readonly attemptSeconds: Histogram;
 
   constructor(registry: Registry, queues: () => Queue[]) {
@@ -17,6 +18,7 @@ export class SpoolMetrics {
     this.delivered = new Counter({ name: 'cwm_spool_delivered_total', help: 'Spooled deliveries that reached their outputs (this instance)', labelNames: ['namespace'], registers });
     this.retried = new Counter({ name: 'cwm_spool_retried_total', help: 'Spooled delivery attempts that failed and will be retried', labelNames: ['namespace'], registers });
     this.deadLettered = new Counter({ name: 'cwm_spool_dead_lettered_total', help: 'Spooled deliveries that exhausted max_attempts', labelNames: ['namespace'], registers });
+    this.deferred = new Counter({ name: 'cwm_spool_deferred_total', help: 'Spooled deliveries put back (not an attempt) because their webhook had SPOOL_WEBHOOK_CONCURRENCY attempts running', labelNames: ['namespace'], registers });
     this.attemptSeconds = new Histogram({ name: 'cwm_spool_attempt_duration_seconds', help: 'One delivery attempt of a spooled delivery', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers });
     // Redis down at scrape time leaves the last values (a failed sample must not fail the scrape).
     const depth: Gauge<'state'> = new Gauge({

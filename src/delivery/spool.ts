@@ -22,11 +22,12 @@ import { lazyModule } from '../connections/lazy-module.js';
 import type { LiveConnections } from '../connections/live.js';
 import { redisConnection } from '../connections/redis.js';
 import { UnavailableError } from '../errors.js';
-import { decodeJson } from '../http/json-payload.js';
+import { bodyFormat, decodePayload } from '../http/payload.js';
 import type { Metrics } from '../observability/metrics.js';
 import { jobIdFor } from '../outputs/redis-queue.js';
 import { deliver } from './deliver.js';
 import { retryDelayMs } from './retry-policy.js';
+import { deferDelayMs, FAIR_WAIT_MS, WebhookSlots } from './spool-fairness.js';
 import { DeliveryTimeouts } from './timeouts.js';
 import type { Delivery } from './types.js';
 import { SpoolMetrics } from './spool-metrics.js';
@@ -71,21 +72,46 @@ export interface SpoolOptions {
   /** SPOOL_CONNECTION; without it only webhooks naming `retry.connection` spool. */
   readonly defaultConnection?: string;
   readonly concurrency: number;
+  /** SPOOL_WEBHOOK_CONCURRENCY: attempts of one webhook at once in this instance (fairness). */
+  readonly webhookConcurrency: number;
   readonly lockMs: number;
   readonly outputTimeoutMs: number;
   readonly maxJsonDepth: number;
 }
 
+/** A worker on one spool connection's client, with the admin queue on the same Redis. */
+interface Working {
+  readonly worker: Worker<SpooledDelivery>;
+  readonly queue: Queue<SpooledDelivery>;
+  readonly adminClient: Redis;
+  /** The connection's client generation the worker was started on. */
+  readonly generation: number;
+  readonly log: Logger;
+}
+
+/** A worker left on the old Redis after its connection changed, until nothing waits there. */
+interface Draining {
+  readonly working: Working;
+  checking: boolean;
+}
+
+/** How often the workers' connections are compared with the live ones (a changed spool connection moves the workers within this long). */
+const WATCH_MS = 1000;
+
 export class Spool {
-  private readonly workers = new Map<string, Worker<SpooledDelivery> | 'starting'>();
+  private readonly workers = new Map<string, Working | 'starting'>();
+  private readonly draining = new Set<Draining>();
+  private watchTimer: NodeJS.Timeout | undefined;
   private readonly timeouts: DeliveryTimeouts;
   private readonly metrics: SpoolMetrics;
+  private readonly slots: WebhookSlots;
   private scanTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly options: SpoolOptions) {
     this.timeouts = new DeliveryTimeouts(options.outputTimeoutMs);
     this.metrics = new SpoolMetrics(options.metrics.registry, () => this.queues());
+    this.slots = new WebhookSlots(Math.min(options.webhookConcurrency, options.concurrency));
   }
 
   /** The spool connection of a webhook, or undefined: then it is delivered synchronously. */
@@ -146,31 +172,74 @@ export class Spool {
     };
     scan();
     this.scanTimer = setInterval(scan, 10_000).unref();
+    this.watchTimer = setInterval(() => this.followConnectionChanges(), WATCH_MS).unref();
+  }
+
+  /**
+   * A spool connection whose config changed (new client generation) gets a
+   * worker on the new Redis; the old worker keeps working the old Redis until
+   * nothing waits or is delayed there, then closes — no restart needed, and
+   * what was accepted into the old spool is still delivered.
+   */
+  private followConnectionChanges(): void {
+    for (const [name, w] of this.workers) {
+      if (w === 'starting') continue;
+      const generation = this.options.connections.generationOf(name);
+      if (generation === undefined || generation === w.generation) continue;
+      this.workers.delete(name);
+      this.draining.add({ working: w, checking: false });
+      w.log.info({ old_generation: w.generation, generation }, 'spool connection changed; a worker starts on the new Redis, the old one drains what waits in the old spool');
+      this.ensureWorker(name);
+    }
+    for (const d of this.draining) void this.closeIfDrained(d);
+  }
+
+  private async closeIfDrained(d: Draining): Promise<void> {
+    if (d.checking) return;
+    d.checking = true;
+    try {
+      // An unreachable old Redis answers nothing: the worker stays, in case it comes back with deliveries in it.
+      const counts = await d.working.queue.getJobCounts('waiting', 'delayed', 'prioritized').catch(() => undefined);
+      if (!counts || Object.values(counts).some((n) => n > 0) || !this.draining.has(d)) return;
+      this.draining.delete(d);
+      await this.stopWorking(d.working);
+      d.working.log.info({ generation: d.working.generation }, 'old spool drained; its worker closed');
+    } finally {
+      d.checking = false;
+    }
+  }
+
+  /** Attempts in progress finish first (BullMQ worker.close()); then both of its Redis clients close. */
+  private async stopWorking(w: Working): Promise<void> {
+    await w.worker.close().catch(() => undefined);
+    await w.worker.disconnect().catch(() => undefined);
+    await w.queue.close().catch(() => undefined);
+    w.adminClient.disconnect();
   }
 
   /** Stops taking jobs; an attempt in progress finishes first (BullMQ worker.close()), none is lost. */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.scanTimer);
-    const workers = [...this.workers.values()].filter((w): w is Worker<SpooledDelivery> => w !== 'starting');
-    await Promise.allSettled(workers.map(async (w) => {
-      await w.close();
-      await w.disconnect();
-    }));
-    await Promise.allSettled([...this.ownQueues.values(), ...[...this.producers.values()].map((p) => p.queue)].map((q) => q.close()));
+    clearInterval(this.watchTimer);
+    const working = [...this.workers.values()].filter((w): w is Working => w !== 'starting');
+    const draining = [...this.draining].map((d) => d.working);
+    this.draining.clear();
+    await Promise.allSettled([...working, ...draining].map((w) => this.stopWorking(w)));
+    await Promise.allSettled([...this.producers.values()].map((p) => p.queue.close()));
   }
 
   /** The spool queue on a connection this instance works (default SPOOL_CONNECTION), for the admin API; undefined until its worker started. */
   adminQueue(connection = this.options.defaultConnection): Queue<SpooledDelivery> | undefined {
-    return connection === undefined ? undefined : this.ownQueues.get(connection);
+    const w = connection === undefined ? undefined : this.workers.get(connection);
+    return w === undefined || w === 'starting' ? undefined : w.queue;
   }
 
-  /** Queues for the depth gauges: one per worker connection. */
+  /** Queues for the depth gauges: one per worker connection, and old spools still draining. */
   private queues(): Queue<SpooledDelivery>[] {
-    return [...this.ownQueues.values()];
+    const working = [...this.workers.values()].filter((w): w is Working => w !== 'starting');
+    return [...working, ...[...this.draining].map((d) => d.working)].map((w) => w.queue);
   }
-
-  private readonly ownQueues = new Map<string, Queue<SpooledDelivery>>();
 
   /** Producer queues per spool connection, on the connection's own client; rebuilt for a new client generation or after a failed add. */
   private readonly producers = new Map<string, { generation: number; queue: Queue<SpooledDelivery> }>();
@@ -201,11 +270,13 @@ export class Spool {
       if (this.closed) return;
       try {
         const conn = await this.options.connections.ready(name, redisConnection);
+        if (this.closed) return;
         const connection = conn.client.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: undefined, connectionName: 'cwm-spool' });
-        this.workers.set(name, this.createWorker(connection, log));
-        this.ownQueues.set(name, new (bullmq().Queue)<SpooledDelivery>(SPOOL_QUEUE, { connection: conn.client.duplicate({ connectionName: 'cwm-spool-admin' }), prefix: SPOOL_PREFIX }));
-        this.ownQueues.get(name)?.on('error', () => undefined);
-        log.info('spool worker started');
+        const adminClient = conn.client.duplicate({ connectionName: 'cwm-spool-admin' });
+        const queue = new (bullmq().Queue)<SpooledDelivery>(SPOOL_QUEUE, { connection: adminClient, prefix: SPOOL_PREFIX });
+        queue.on('error', () => undefined);
+        this.workers.set(name, { worker: this.createWorker(connection, log), queue, adminClient, generation: conn.generation, log });
+        log.info({ generation: conn.generation }, 'spool worker started');
       } catch (err) {
         log.warn({ reason: (err as Error).message }, 'spool connection not available yet; worker starts once it is');
         setTimeout(() => void attempt(), 2000).unref();
@@ -214,23 +285,41 @@ export class Spool {
     void attempt();
   }
 
+  /** One attempt of a spooled delivery: the webhook's outputs as configured now. */
+  private async attempt(job: Job<SpooledDelivery>, Unrecoverable: typeof BullMQ.UnrecoverableError): Promise<void> {
+    const data = job.data;
+    const hook = this.options.lookup(data.namespace, data.webhookId);
+    if (!hook) throw new Unrecoverable(`webhook ${data.namespace}/${data.webhookId} is no longer configured`);
+    const rawBody = Buffer.from(data.body, 'base64');
+    // A form body was accepted as one, so it parses as one again (the type is stored with the body).
+    const payload = hook.dataType === 'json' ? decodePayload(rawBody, bodyFormat(data.contentType) ?? 'json', this.options.maxJsonDepth) : rawBody;
+    const delivery: Delivery = { id: data.deliveryId, requestId: data.requestId, namespace: data.namespace, webhookId: data.webhookId, receivedAt: data.receivedAt, headers: data.headers, payload, rawBody, contentType: data.contentType };
+    const started = performance.now();
+    try {
+      // Each spool attempt is one in-process attempt: the spool itself retries, durably.
+      await deliver(hook.outputs, { ...hook.execution, retry: undefined }, delivery, this.timeouts);
+    } finally {
+      this.metrics.attemptSeconds.observe((performance.now() - started) / 1000);
+    }
+  }
+
   private createWorker(connection: Redis, log: Logger): Worker<SpooledDelivery> {
-    const { Worker: BullWorker, UnrecoverableError } = bullmq();
+    const { Worker: BullWorker, UnrecoverableError, DelayedError } = bullmq();
     const worker = new BullWorker<SpooledDelivery>(
       SPOOL_QUEUE,
-      async (job: Job<SpooledDelivery>) => {
+      async (job: Job<SpooledDelivery>, token?: string) => {
         const data = job.data;
-        const hook = this.options.lookup(data.namespace, data.webhookId);
-        if (!hook) throw new UnrecoverableError(`webhook ${data.namespace}/${data.webhookId} is no longer configured`);
-        const rawBody = Buffer.from(data.body, 'base64');
-        const payload = hook.dataType === 'json' ? decodeJson(rawBody, this.options.maxJsonDepth) : rawBody;
-        const delivery: Delivery = { id: data.deliveryId, requestId: data.requestId, namespace: data.namespace, webhookId: data.webhookId, receivedAt: data.receivedAt, headers: data.headers, payload, rawBody, contentType: data.contentType };
-        const started = performance.now();
+        const release = await this.slots.acquire(`${data.namespace}/${data.webhookId}`, FAIR_WAIT_MS);
+        if (!release) {
+          // Its webhook has all its slots busy (a slow destination): back to delayed, not an attempt, the worker slot goes to others.
+          await job.moveToDelayed(Date.now() + deferDelayMs(), token);
+          this.metrics.deferred.inc({ namespace: data.namespace });
+          throw new DelayedError();
+        }
         try {
-          // Each spool attempt is one in-process attempt: the spool itself retries, durably.
-          await deliver(hook.outputs, { ...hook.execution, retry: undefined }, delivery, this.timeouts);
+          await this.attempt(job, UnrecoverableError);
         } finally {
-          this.metrics.attemptSeconds.observe((performance.now() - started) / 1000);
+          release();
         }
       },
       {

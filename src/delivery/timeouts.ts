@@ -5,6 +5,7 @@
  * one of each. A delivery therefore times out between timeoutMs and
  * timeoutMs + windowMs after it started, never earlier.
  */
+import { setMaxListeners } from 'node:events';
 
 /** One delivery's hold on its window: the signal its outputs get, and how it leaves when done. */
 export interface Deadline {
@@ -19,6 +20,10 @@ class Window implements Deadline {
   private readonly timer: NodeJS.Timeout;
 
   constructor(readonly opened: number, expiresInMs: number) {
+    // Shared by design: every output send of the window may listen (undici, the SQL batcher). Past Node's default
+    // of 10 each window printed a MaxListenersExceededWarning with a stack to stderr, synchronously: 4 % of cwm's
+    // CPU under a postgresql webhook's load (bench/profile-summary.ts on a --cpu-prof profile).
+    setMaxListeners(0, this.controller.signal);
     // Keeps the process alive only while a delivery is in it (ref/unref are cheap flag flips).
     this.timer = setTimeout(() => this.expire(), expiresInMs).unref();
   }

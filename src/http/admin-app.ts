@@ -12,7 +12,16 @@ export interface HealthSource {
   sourceState(): SourceState;
 }
 
-export function createAdminApp(health: HealthSource, metrics: Metrics, logger: Logger, deliveries?: Router): Express {
+export interface AdminRoutes {
+  /** The durable spool's admin API (src/http/deliveries-api.ts); absent unless DELIVERIES_ADMIN_TOKEN is set. */
+  readonly deliveries?: Router;
+  /** `GET /` and `GET /stats` (src/http/root-routes.ts). */
+  readonly root?: Router;
+  /** `GET /openapi.json` and `GET /docs` (src/http/docs-routes.ts); absent with DISABLE_OPENAPI_DOCS=true. */
+  readonly docs?: Router;
+}
+
+export function createAdminApp(health: HealthSource, metrics: Metrics, logger: Logger, routes: AdminRoutes = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -36,8 +45,9 @@ export function createAdminApp(health: HealthSource, metrics: Metrics, logger: L
   app.get('/metrics', async (_req, res) => {
     res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  // The durable spool's admin API (src/http/deliveries-api.ts); absent unless DELIVERIES_ADMIN_TOKEN is set.
-  if (deliveries) app.use('/admin/deliveries', deliveries);
+  if (routes.deliveries) app.use('/admin/deliveries', routes.deliveries);
+  if (routes.root) app.use(routes.root);
+  if (routes.docs) app.use(routes.docs);
   app.use((_req, res) => {
     res.status(404).json({ status: 'error', error: 'not found' });
   });

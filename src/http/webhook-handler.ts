@@ -17,8 +17,10 @@ import type { Delivery } from '../delivery/types.js';
 import { RETRY_AFTER_SECONDS } from '../errors.js';
 import { sensitiveHeaders } from '../observability/sensitive.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { RequestStats } from '../observability/request-stats.js';
 import { BodyTooLargeError, declaredLengthExceeds, readBody } from './body.js';
-import { decodeJson, isJsonContentType, PayloadError } from './json-payload.js';
+import { PayloadError } from './json-payload.js';
+import { bodyFormat, decodePayload, type BodyFormat } from './payload.js';
 import { ThrottledLog } from '../observability/log-throttle.js';
 import { assignRequestId, pathOnly, REQUEST_ID_HEADER } from './request-id.js';
 import { sendError, sendJson } from './respond.js';
@@ -43,7 +45,14 @@ export interface WebhookHandlerOptions {
   readonly logSummaryIntervalMs?: number;
   /** The durable spool: webhooks with `retry.enabled` and a spool connection answer 202 once spooled. */
   readonly spool?: Spool;
+  /** CWM's /stats counts (accepted requests per webhook); absent unless STATS_AUTH_TOKEN is set, so the hot path pays nothing. */
+  readonly stats?: RequestStats;
+  /** DEFAULT_WEBHOOK_FALLBACK: an unknown id is handled by the namespace's webhook `default` (CWM's catch-all). */
+  readonly defaultWebhookFallback?: boolean;
 }
+
+/** The id CWM's catch-all webhook has. */
+export const DEFAULT_WEBHOOK_ID = 'default';
 
 export type WebhookHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
   /** Logs the pending failure summaries and stops their timer. */
@@ -174,6 +183,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const seconds = (performance.now() - started) / 1000;
     metrics.inFlight.dec();
     metrics.recordRequest(label === UNMATCHED ? unmatched : metrics.seriesFor(label.namespace, label.id), res.statusCode, seconds);
+    // As CWM: counted once the request was accepted (200, 202), not when it was refused.
+    if (options.stats && label !== UNMATCHED && res.statusCode >= 200 && res.statusCode < 300) options.stats.increment(label.namespace, label.id);
     if (options.accessLog) logger.info({ request_id: requestId, method: req.method, path: pathOnly(req.url), status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
   };
 
@@ -185,7 +196,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const { namespace, id } = route;
     if (!isValidName(namespace) || !isValidName(id)) return reject(res, 400, 'namespace and webhook id must match ^[A-Za-z0-9_-]{1,64}$');
     if (req.method !== 'POST') return reject(res, 405, 'method not allowed; use POST', { allow: 'POST' });
-    const hook = config.lookup(namespace, id);
+    // With the fallback, the delivery is the `default` webhook's (its checks, outputs, metrics label, webhook_id).
+    const hook = config.lookup(namespace, id) ?? (options.defaultWebhookFallback === true ? config.lookup(namespace, DEFAULT_WEBHOOK_ID) : undefined);
     if (!hook) {
       if (!config.ready) return reject(res, 503, 'configuration not loaded yet', RETRY_AFTER);
       return reject(res, 404, 'webhook not found');
@@ -198,7 +210,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const { namespace, id } = hook;
     if (declaredLengthExceeds(req, hook.maxBodyBytes)) return sendError(res, 413, `body exceeds ${hook.maxBodyBytes} bytes`, { connection: 'close' });
     const contentType = req.headers['content-type'] ?? '';
-    if (hook.dataType === 'json' && !isJsonContentType(contentType)) return sendError(res, 415, 'content type must be application/json');
+    const format: BodyFormat | undefined = hook.dataType === 'json' ? bodyFormat(contentType) : undefined;
+    if (hook.dataType === 'json' && format === undefined) return sendError(res, 415, 'content type must be application/json, application/x-www-form-urlencoded or none');
 
     // Most webhooks have no checks: then no view (and no check deadline) is built at all.
     const hasChecks = hook.headerChecks.length > 0 || hook.bodyChecks.length > 0 || hook.payloadChecks.length > 0;
@@ -229,9 +242,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       }
 
       payload = body;
-      if (hook.dataType === 'json') {
+      if (format !== undefined) {
         try {
-          payload = decodeJson(body, options.maxJsonDepth);
+          payload = decodePayload(body, format, options.maxJsonDepth);
         } catch (err) {
           return sendError(res, 400, err instanceof PayloadError ? err.message : 'body is not valid JSON');
         }
@@ -254,6 +267,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const senderId = hook.deliveryId(req.headers, payload) ?? (isSafeId(req.headers[REQUEST_ID_HEADER]) ? requestDeliveryId(requestId, body) : undefined);
     let headers = forwardedHeaders(req, hook.credentialHeaders);
     let rawBody = body;
+    let bodyType = contentType;
     if (hook.cleanCredentials) {
       const cleaned = hook.cleanCredentials(payload, headers);
       headers = cleaned.headers;
@@ -261,6 +275,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       if (cleaned.payloadChanged) {
         payload = cleaned.payload;
         rawBody = Buffer.from(JSON.stringify(payload));
+        // The bytes are JSON now, whatever was received (a form body, none declared).
+        bodyType = 'application/json';
       }
     }
     const delivery: Delivery = {
@@ -272,7 +288,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       headers,
       payload,
       rawBody,
-      contentType,
+      contentType: bodyType,
     };
     // Only a sender's own id can repeat; a generated one never needs deduplicating.
     let claim: DedupeClaim | undefined;

@@ -42,14 +42,26 @@ function headerPlan(cfg: { forward_headers: boolean; headers: Record<string, str
     if (permitted(lower)) custom.set(lower, value.trim());
   }
   const secret = sensitiveHeaders();
-  // A Map, so that a header named __proto__ is just another header.
-  return (delivery: Delivery): Map<string, string> => {
-    const out = new Map<string, string>();
-    if (cfg.forward_headers) {
-      // delivery.headers lacks this webhook's credential headers already; the fixed secret ones go too.
-      for (const [name, value] of Object.entries(delivery.headers)) {
-        if (permitted(name) && !secret.has(name) && usableHeader(name, value)) out.set(name, value.trim());
+  if (!cfg.forward_headers) {
+    // Without forwarding only the Content-Type varies: one map per content type seen, not one per request
+    // (at most a few per webhook; bounded so a sender varying it cannot grow the cache).
+    const byType = new Map<string, ReadonlyMap<string, string>>();
+    return (delivery: Delivery): ReadonlyMap<string, string> => {
+      const type = delivery.contentType || 'application/json';
+      let out = byType.get(type);
+      if (!out) {
+        out = new Map([['content-type', type], ...custom]);
+        if (byType.size < 16) byType.set(type, out);
       }
+      return out;
+    };
+  }
+  // A Map, so that a header named __proto__ is just another header.
+  return (delivery: Delivery): ReadonlyMap<string, string> => {
+    const out = new Map<string, string>();
+    // delivery.headers lacks this webhook's credential headers already; the fixed secret ones go too.
+    for (const [name, value] of Object.entries(delivery.headers)) {
+      if (permitted(name) && !secret.has(name) && usableHeader(name, value)) out.set(name, value.trim());
     }
     out.set('content-type', delivery.contentType || 'application/json');
     // A configured header wins, Content-Type included (as a header given to httpx did in CWM).

@@ -1,7 +1,8 @@
 /**
- * `mysql` (CWM also writes `mariadb`): one INSERT per delivery into CWM's
- * table layout through a prepared statement, acknowledged once it committed
- * (autocommit). DDL (create_table, at the first delivery): see docs/outputs.md.
+ * `mysql` (CWM also writes `mariadb`): one row per delivery in CWM's table
+ * layout through a prepared statement, acknowledged once the (autocommit)
+ * INSERT holding it committed; concurrent deliveries share multi-row INSERTs
+ * (sql-batch.ts). DDL (create_table, at the first delivery): see docs/outputs.md.
  * Tested against MariaDB 10.11; `CREATE INDEX IF NOT EXISTS` (schema.indexes)
  * is MariaDB syntax that MySQL 8 lacks.
  */

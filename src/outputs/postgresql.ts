@@ -1,6 +1,7 @@
 /**
- * `postgresql` (CWM also writes `postgres`): one INSERT per delivery into
- * CWM's table layout, acknowledged once the INSERT committed (autocommit).
+ * `postgresql` (CWM also writes `postgres`): one row per delivery in CWM's
+ * table layout, acknowledged once the (autocommit) INSERT holding it
+ * committed; concurrent deliveries share multi-row INSERTs (sql-batch.ts).
  * DDL (create_table, at the first delivery): see docs/outputs.md.
  */
 import { postgresqlConnection } from '../connections/postgresql.js';

@@ -11,6 +11,7 @@ import { natsOutput } from './nats.js';
 import { rabbitmqOutput } from './rabbitmq.js';
 import { redisPublishOutput } from './redis-publish.js';
 import { redisQueueOutput } from './redis-queue.js';
+import { redisRqOutput } from './redis-rq.js';
 import { redisStreamOutput } from './redis-stream.js';
 import { saveToDiskOutput } from './save-to-disk.js';
 import type { OutputModule } from './types.js';
@@ -23,6 +24,7 @@ export const OUTPUT_MODULES: readonly OutputModule[] = [
   logOutput,
   kafkaOutput,
   redisQueueOutput,
+  redisRqOutput,
   redisPublishOutput,
   redisStreamOutput,
   postgresqlOutput,

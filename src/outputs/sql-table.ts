@@ -5,6 +5,7 @@
  * (letters, digits, underscore) and quoted by the dialect; every value is a
  * bound parameter. The table is created (CREATE TABLE IF NOT EXISTS) at the
  * first delivery of each bound config and connection client, never per request.
+ * Concurrent deliveries share multi-row INSERTs (sql-batch.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { ConnectionType } from '../connections/types.js';
@@ -13,6 +14,7 @@ import type { Delivery } from '../delivery/types.js';
 import { ConfigError } from '../errors.js';
 import { stringEnum } from '../schema-kit.js';
 import { jsonSafePayload } from './envelope.js';
+import { InsertBatcher } from './sql-batch.js';
 import { defineOutput, nothingToClose, type OutputModule } from './types.js';
 
 /** CWM's field types; CWM mapped unknown names to TEXT, cwm refuses them. */
@@ -98,6 +100,9 @@ export interface TablePlan {
   /** Statements run once before the first INSERT (empty with create_table false). */
   readonly ddl: readonly string[];
   insert(delivery: Delivery): { sql: string; params: SqlValue[] };
+  /** The INSERT for `rows` deliveries at once (parameters row after row, each row's as `insert` binds them). */
+  sql(rows: number): string;
+  readonly paramsPerRow: number;
 }
 
 function columnValue(column: Column, payload: unknown, receivedAt: Date): SqlValue {
@@ -148,10 +153,24 @@ export function planTable(cfg: SqlModuleConfig, dialect: SqlDialect): TablePlan 
   const names = mode === 'json' ? ['webhook_id', 'timestamp', 'payload', 'headers'] : ['webhook_id', ...(mode === 'hybrid' ? ['payload', ...(cfg.include_headers ? ['headers'] : [])] : []), ...fieldColumns.map((c) => c.name)];
   const keyColumn = mode !== 'json' && cfg.upsert && Object.hasOwn(fields, cfg.upsert_key) ? fieldColumns.find((c) => c.field === cfg.upsert_key)?.name : undefined;
   const upsert = keyColumn ? ` ${dialect.upsert(q(keyColumn), names.filter((n) => n !== 'webhook_id').map(q))}` : '';
-  const sql = `INSERT INTO ${table} (${names.map(q).join(', ')}) VALUES (${names.map((_, i) => dialect.placeholder(i + 1)).join(', ')})${upsert}`;
+  const head = `INSERT INTO ${table} (${names.map(q).join(', ')}) VALUES `;
+  const tuple = (row: number): string => `(${names.map((_, i) => dialect.placeholder(row * names.length + i + 1)).join(', ')})`;
+  const statements = new Map<number, string>();
+  const sqlFor = (rows: number): string => {
+    let sql = statements.get(rows);
+    if (sql === undefined) {
+      sql = `${head}${Array.from({ length: rows }, (_, r) => tuple(r)).join(', ')}${upsert}`;
+      // Batch sizes seen under load stay small (≤ the callers in flight); the cap keeps a burst from growing the cache.
+      if (statements.size < 256) statements.set(rows, sql);
+    }
+    return sql;
+  };
+  const sql = sqlFor(1);
 
   return {
     ddl,
+    sql: sqlFor,
+    paramsPerRow: names.length,
     insert(delivery) {
       const receivedAt = new Date(delivery.receivedAt);
       const payloadJson = JSON.stringify(jsonSafePayload(delivery)) ?? 'null';
@@ -191,13 +210,19 @@ export function defineSqlOutput(d: { name: string; aliases: readonly string[]; c
         }
         return created.done;
       };
+      // One batcher per connection client: a retargeted connection gets its own (WeakMap: the old one goes with its client).
+      const batchers = new WeakMap<SqlClient, InsertBatcher>();
+      const batcherOf = (client: SqlClient): InsertBatcher => {
+        let b = batchers.get(client);
+        if (!b) batchers.set(client, (b = new InsertBatcher(client, plan, client.maxConcurrency, plan.paramsPerRow)));
+        return b;
+      };
       return {
         async send(delivery, signal) {
           const conn = await ctx.connections.ready(spec.connection, d.connection);
           await conn.use(async () => {
             await ensureTable(conn.generation, conn.client, signal);
-            const { sql, params } = plan.insert(delivery);
-            await conn.client.execute(sql, params, signal);
+            await batcherOf(conn.client).insert(plan.insert(delivery).params, signal);
           });
         },
         close: nothingToClose,

@@ -16,6 +16,8 @@ export const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 export interface SqlServer {
   readonly port: number;
+  /** The server process (postmaster / mariadbd) while it runs. */
+  readonly pid: number | undefined;
   /** Kills the server (SIGKILL by default) and waits until it exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and data dir; resolves once it answers a query. */
@@ -52,6 +54,9 @@ async function server(port: number, dir: string, launchProc: () => ChildProcess,
   };
   const s: SqlServer = {
     port,
+    get pid() {
+      return proc?.pid;
+    },
     async kill(signal = 'SIGKILL') {
       if (!proc) return;
       const p = proc;

@@ -128,6 +128,31 @@ test('Redis killed mid-traffic: queue webhook answers 503 fast while log stays 2
   t.diagnostic(`redis kill: sent=${queue.outcomes.length} acked=${acked.length} answered503=${refused.length} max503ms=${Math.round(Math.max(...unavailable(queue.outcomes).map((o) => o.ms)))} retried=${refused.length + 50} jobs=${found.size} lost=${lost.length} log200=${log.outcomes.length}`);
 });
 
+/** The reconnect backoff's cap (src/connections/backoff.ts) plus connect and scheduling slack on the shared 2-core machine. */
+const RECOVERY_BOUND_MS = 1500;
+/** Down long enough for the backoff to reach its cap (50+100+200+400+800 ms of pauses before it does). */
+const OUTAGE_MS = 3000;
+
+test('Redis back after an outage longer than the backoff ramp: the queue webhook answers 200 again within 1.5 s', async (t: TestContext) => {
+  const traffic = startTraffic(send('/webhook/q'), { concurrency: 2, prefix: 'recovery' });
+  let recoveryMs: number;
+  try {
+    await waitFor(() => ok(traffic.outcomes).length >= 20, 10_000, 'jobs acknowledged');
+    await redis.kill('SIGKILL');
+    const killedAt = Date.now();
+    await waitFor(() => Date.now() - killedAt >= OUTAGE_MS && unavailable(traffic.outcomes, killedAt).length >= 20, 10_000, `503s for ${OUTAGE_MS} ms`);
+    await redis.restart();
+    const backAt = Date.now();
+    const first = await waitFor(() => ok(traffic.outcomes, backAt)[0], 10_000, 'a 200 once Redis is back');
+    recoveryMs = first.at - backAt;
+  } finally {
+    await traffic.stop();
+  }
+  assertOnly200And503(traffic.outcomes, 'queue webhook');
+  t.diagnostic(`redis recovery: first 200 ${recoveryMs} ms after Redis answered PING again (outage ${OUTAGE_MS} ms, backoff cap 1000 ms)`);
+  assert.ok(recoveryMs <= RECOVERY_BOUND_MS, `first 200 ${recoveryMs} ms after Redis was back, bound ${RECOVERY_BOUND_MS} ms`);
+});
+
 test('Kafka broker down mid-traffic: 503 within the timeout; back → 200; every acknowledged record is in the topic', async (t: TestContext) => {
   const kafkaLines = (): number => cwm.logs.filter((l) => /^kafka(js:| producer connect failed)/.test(String(l.msg))).length;
   const linesBefore = kafkaLines();

@@ -100,6 +100,28 @@ test('postgresql: relational upsert updates the row; __proto__ is an ordinary pa
   assert.equal(idx.rowCount, 1, 'schema.indexes created with its quoted name');
 });
 
+test('postgresql: concurrent deliveries share multi-row INSERTs; a row breaking a constraint fails alone (503), an upsert key twice in one batch still lands (200)', async (t) => {
+  const table = T('rel');
+  const send = (i: number, body: string): Promise<{ i: number; status: number }> =>
+    fetch(`${cwm.baseUrl}/webhook/pg_rel`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-delivery': `pg-batch-${i}` }, body }).then(async (res) => {
+      await res.arrayBuffer();
+      return { i, status: res.status };
+    });
+  // 100 at once: unique keys, one key five times (an upsert cannot touch a row twice in one statement), and
+  // bodies without the NOT NULL key.
+  const bodies = Array.from({ length: 100 }, (_, i) => (i < 90 ? `{"event_id":"b${i}","amount":${i}}` : i < 95 ? `{"event_id":"same","amount":${i}}` : `{"amount":${i}}`));
+  const answers = await Promise.all(bodies.map((b, i) => send(i, b)));
+  assert.deepEqual(answers.filter((a) => a.status !== 200).map((a) => a.i), [95, 96, 97, 98, 99], 'only the rows without event_id fail');
+  assert.ok(answers.filter((a) => a.i >= 95).every((a) => a.status === 503));
+  const { rows } = await pgc.query<{ event_id: string; amount: string; xmin: string }>(`SELECT event_id, amount, xmin::text AS xmin FROM "${table}" WHERE event_id LIKE 'b%' OR event_id = 'same'`);
+  assert.equal(rows.length, 91, 'every acknowledged key is a row');
+  assert.ok(rows.some((r) => r.event_id === 'same' && Number(r.amount) >= 90));
+  // Rows written by one statement share its transaction id: fewer transactions than rows means batches happened.
+  const transactions = new Set(rows.filter((r) => r.event_id !== 'same').map((r) => r.xmin)).size;
+  t.diagnostic(`90 unique rows committed in ${transactions} transactions`);
+  assert.ok(transactions < 90, `90 unique rows in ${transactions} transactions`);
+});
+
 test('postgresql: hybrid keeps the payload and mapped columns, without headers', async () => {
   await post('/webhook/pg_hybrid', { event_id: 'h1', more: [1] }, 'pg-hyb-1');
   const { rows } = await pgc.query<Record<string, unknown>>(`SELECT * FROM "${T('hyb')}"`);

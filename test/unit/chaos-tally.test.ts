@@ -24,6 +24,17 @@ test('tally: a duplicate is allowed only for a delivery the sender retried', () 
   assert.deepEqual([once.duplicates, once.duplicatesWithoutRetry, passed(once)], [2, 2, false]);
 });
 
+test('an at-least-once run (the spool) counts copies of ids sent once but fails only on lost', () => {
+  const once = tally('dest', [record('a', 202), record('b', 202)], countIds(['a', 'a', 'b']));
+  assert.equal(once.duplicatesWithoutRetry, 1);
+  assert.equal(passed(once, true), true);
+  const base = { name: 'spool-kill', title: 't', seconds: 1, notes: [] };
+  assert.equal(scenarioPassed({ ...base, tallies: [once], atLeastOnce: true }), true);
+  assert.equal(scenarioPassed({ ...base, tallies: [once] }), false);
+  const lost = tally('dest', [record('a', 202)], countIds([]));
+  assert.equal(scenarioPassed({ ...base, tallies: [lost], atLeastOnce: true }), false);
+});
+
 test('tally: never acknowledged is not lost (gave up); found without a 2xx is counted apart', () => {
   const t = tally('dest', [record('a', 503, 0, 503), record('b', 0, 503), record('c', 404)], countIds(['b']));
   assert.deepEqual([t.acked, t.lost, t.gaveUp, t.foundUnacked, t.answered503, t.connErrors, t.otherStatus, t.attempts], [0, 0, 2, 1, 3, 2, 1, 6]);
@@ -41,7 +52,7 @@ test('chaos options: --only takes names (repeated or comma list), --short; bad i
   const o = parseOptions(['--short', '--only', 'sigterm,redis-kill', '--only=etcd-outage']);
   assert.equal(o.short, true);
   assert.deepEqual(o.scenarios.map((s) => s.name), ['etcd-outage', 'redis-kill', 'sigterm']);
-  assert.equal(parseOptions([]).scenarios.length, 8);
+  assert.equal(parseOptions([]).scenarios.length, 9);
   for (const argv of [['--only'], ['--only', 'nope'], ['--only='], ['--fast'], ['--only', '__proto__']]) assert.throws(() => parseOptions(argv), UsageError, argv.join(' '));
 });
 

@@ -100,6 +100,10 @@ test('planned SQL: quoted identifiers, values only as parameters, __proto__ an o
   const r = rel.insert(delivery(payload));
   assert.equal(r.sql, 'INSERT INTO "t" ("webhook_id", "event_id", "__proto__", "amount") VALUES ($1, $2, $3, $4) ON CONFLICT ("event_id") DO UPDATE SET "event_id" = EXCLUDED."event_id", "__proto__" = EXCLUDED."__proto__", "amount" = EXCLUDED."amount"');
   assert.deepEqual(r.params, ['w', 'e1', '{"x":1}', 0]);
+  // A batch of rows: one tuple per row, parameters numbered on, the upsert clause once at the end.
+  assert.equal(rel.sql(2), 'INSERT INTO "t" ("webhook_id", "event_id", "__proto__", "amount") VALUES ($1, $2, $3, $4), ($5, $6, $7, $8) ON CONFLICT ("event_id") DO UPDATE SET "event_id" = EXCLUDED."event_id", "__proto__" = EXCLUDED."__proto__", "amount" = EXCLUDED."amount"');
+  assert.equal(rel.sql(1), r.sql);
+  assert.equal(rel.paramsPerRow, 4);
   assert.match(rel.ddl[0] ?? '', /"event_id" TEXT UNIQUE, "__proto__" TEXT, "amount" TEXT\)$/);
   // A payload without an own __proto__ key: nothing is read from Object.prototype.
   assert.deepEqual(rel.insert(delivery({ event_id: 'e2' })).params, ['w', 'e2', null, 0]);

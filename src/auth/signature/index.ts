@@ -35,6 +35,7 @@ export const signatureCheck = defineCheck({
   ),
   phase: 'body',
   order: 70,
+  describe: (config) => ({ type: 'apiKey', in: 'header', name: (PRESETS.get(config.scheme) as SignaturePreset).headers[0] ?? '', description: `${config.scheme} webhook signature over the raw body` }),
   sensitiveHeaders: [...PRESETS.values()].flatMap((p) => p.headers),
   compile(config, ctx) {
     const preset = PRESETS.get(config.scheme) as SignaturePreset;

@@ -4,9 +4,11 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { Settings } from '../../settings.js';
 import type { ConfigProvider } from '../provider.js';
 import { EtcdConfigProvider } from './etcd.js';
-import { FileConfigProvider } from './file.js';
+import { assertConfigFilesReadable, FileConfigProvider } from './file.js';
 
 export function createProvider(settings: Settings, logger: Logger, metrics: Metrics): ConfigProvider {
   if (settings.configBackend === 'etcd') return new EtcdConfigProvider({ settings: settings.etcd, logger: logger.child({ provider: 'etcd' }), metrics });
-  return new FileConfigProvider({ dir: settings.configDir, namespace: settings.defaultNamespace, logger: logger.child({ provider: 'file' }) });
+  // Refuses to start (naming the setting) before the port is opened.
+  assertConfigFilesReadable(settings.configFiles);
+  return new FileConfigProvider({ files: settings.configFiles, namespace: settings.defaultNamespace, logger: logger.child({ provider: 'file' }) });
 }
