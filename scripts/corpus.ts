@@ -57,16 +57,43 @@ function representative(name: string): string {
 /** The variables cwm's own settings read (recorded by reading them once): those keep cwm's defaults, not placeholder values. */
 const settingNames = new Set<string>();
 loadSettings(new Proxy<Record<string, string | undefined>>({}, { get: (_target, name) => void (typeof name === 'string' && settingNames.add(name)) }));
-/** An operator migrating save_to_disk webhooks sets its root. */
-const OPERATOR_SETTINGS: Readonly<Record<string, string>> = { SAVE_TO_DISK_BASE_DIR: '/var/lib/cwm' };
+/**
+ * An operator migrating save_to_disk webhooks sets its root, and names the
+ * connection of each type that CWM's connection-less configs fall back to
+ * (CWM used localhost or failed every request there; see DEFAULT_CONNECTIONS).
+ */
+export const OPERATOR_SETTINGS: Readonly<Record<string, string>> = {
+  SAVE_TO_DISK_BASE_DIR: '/var/lib/cwm',
+  DEFAULT_CONNECTIONS: 'redis=redis_main,postgresql=postgres_main,mysql=mysql_main,rabbitmq=rabbitmq_main,kafka=kafka_main,s3=s3_main,clickhouse=clickhouse_main',
+};
 
-const representativeEnv = new Proxy<Record<string, string | undefined>>({}, {
-  get: (_target, name) => {
-    if (typeof name !== 'string') return undefined;
-    if (settingNames.has(name)) return OPERATOR_SETTINGS[name];
-    return representative(name);
-  },
-});
+const PLACEHOLDER = /\{\$([A-Za-z_][A-Za-z0-9_]*)(:?)/g;
+
+/**
+ * Names every placeholder of `config` writes with a default
+ * (`{$RECAPTCHA_MIN_SCORE:0.5}`): those are left unset, so the default the
+ * config's author wrote is what gets judged, as on a receiver where the
+ * operator did not set them. A name also written without a default somewhere
+ * in the same config gets a representative value everywhere.
+ */
+function defaultedNames(config: unknown): ReadonlySet<string> {
+  const withDefault = new Set<string>();
+  const without = new Set<string>();
+  for (const [, name, colon] of JSON.stringify(config).matchAll(PLACEHOLDER)) (colon === ':' ? withDefault : without).add(name as string);
+  for (const name of without) withDefault.delete(name);
+  return withDefault;
+}
+
+function representativeEnv(config: unknown): Record<string, string | undefined> {
+  const unset = defaultedNames(config);
+  return new Proxy<Record<string, string | undefined>>({}, {
+    get: (_target, name) => {
+      if (typeof name !== 'string') return undefined;
+      if (settingNames.has(name)) return OPERATOR_SETTINGS[name];
+      return unset.has(name) ? undefined : representative(name);
+    },
+  });
+}
 
 /**
  * An operator migrating configs with `{$vault:path#field}` points cwm at the
@@ -83,8 +110,9 @@ export function judgeCorpus(kind: EntryKind): KindFigures {
   // CWM fills any {$NAME} from its environment; an operator migrating widens
   // CONFIG_ENV_ALLOWLIST to its names and sets them. So every name is allowed
   // here and every name is "set" to a representative value, so that what gets
-  // judged is the config, not this machine's environment.
-  const environment = { envAllowlist: /^[A-Za-z_][A-Za-z0-9_]*$/, env: representativeEnv };
+  // judged is the config, not this machine's environment (defaults the
+  // config writes are kept: see defaultedNames).
+  const envAllowlist = /^[A-Za-z_][A-Za-z0-9_]*$/;
   const reasons = new Map<string, number>();
   const refused: { name: string; errors: readonly string[] }[] = [];
   let accepted = 0;
@@ -94,7 +122,7 @@ export function judgeCorpus(kind: EntryKind): KindFigures {
       outOfScope++;
       continue;
     }
-    const errors = judgeConfig(kind, config, { ...environment, vault: representativeVault(config) });
+    const errors = judgeConfig(kind, config, { envAllowlist, env: representativeEnv(config), vault: representativeVault(config) });
     if (errors.length === 0) {
       accepted++;
       continue;

@@ -12,6 +12,7 @@ import { createVaultSecrets } from './vault/read-secrets.js';
 import type { ConfigProvider } from './config/provider.js';
 import { createProvider } from './config/providers/index.js';
 import { LiveConnections } from './connections/live.js';
+import { findConnectionType } from './connections/registry.js';
 import { createAdminApp } from './http/admin-app.js';
 import { createDeliveriesApi } from './http/deliveries-api.js';
 import { createHttpServer } from './http/server.js';
@@ -49,6 +50,7 @@ function trustedProxies(cidrs: readonly string[], variable: string): ReturnType<
 }
 
 export function createCwm(settings: Settings, logger: Logger, provider?: ConfigProvider): Cwm {
+  for (const type of settings.defaultConnections.keys()) if (!findConnectionType(type)) throw new SettingsError(`DEFAULT_CONNECTIONS: ${JSON.stringify(type)} is not a connection type`);
   const clientIp = clientIpResolver(trustedProxies(settings.trustedProxies, settings.trustedProxiesVar));
   const metrics = new Metrics({ perWebhook: settings.metricsPerWebhook });
   const connections = new LiveConnections(logger.child({ component: 'connections' }), { timeoutMs: settings.outputTimeoutMs });

@@ -103,6 +103,8 @@ export interface Settings {
   logSummaryIntervalMs: number;
   /** Redis connection (by name) of the durable spool for webhooks with `retry.enabled`. */
   spoolConnection?: string;
+  /** DEFAULT_CONNECTIONS: connection type → connection name, for outputs whose config names none (CWM's configs often do not). */
+  defaultConnections: ReadonlyMap<string, string>;
   /** Spooled deliveries one instance attempts at once. */
   spoolConcurrency: number;
   /** Spooled attempts of one webhook one instance runs at once: a hung destination holds no more worker slots. */
@@ -180,6 +182,27 @@ function trustedProxiesSetting(env: Env): Pick<Settings, 'trustedProxies' | 'tru
     throw new SettingsError('TRUSTED_PROXIES and TRUSTED_PROXY_IPS (its CWM alias) are both set, to different lists: set one');
   }
   return ours.length > 0 || cwms.length === 0 ? { trustedProxies: ours, trustedProxiesVar: 'TRUSTED_PROXIES' } : { trustedProxies: cwms, trustedProxiesVar: 'TRUSTED_PROXY_IPS' };
+}
+
+const NO_DEFAULT_CONNECTIONS: ReadonlyMap<string, string> = new Map();
+
+/**
+ * DEFAULT_CONNECTIONS, `redis=cache,postgresql=pg_main`: the connection an
+ * output uses when its config names none. CWM fell back to built-in defaults
+ * there (localhost, or a failure on every request); cwm sends only through
+ * connections the operator configured, so the operator names them.
+ */
+export function parseDefaultConnections(raw: string | undefined): ReadonlyMap<string, string> {
+  if (raw === undefined || raw.trim() === '') return NO_DEFAULT_CONNECTIONS;
+  const out = new Map<string, string>();
+  for (const item of raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+    const m = /^([a-z0-9_-]{1,32})=([A-Za-z0-9_-]{1,64})$/.exec(item);
+    if (!m) throw new SettingsError(`DEFAULT_CONNECTIONS: ${JSON.stringify(item)} is not <connection type>=<connection name>`);
+    const [, type, name] = m as unknown as [string, string, string];
+    if (out.has(type) && out.get(type) !== name) throw new SettingsError(`DEFAULT_CONNECTIONS names two connections for type ${type}`);
+    out.set(type, name);
+  }
+  return out;
 }
 
 function optional(env: Env, name: string): string | undefined {
@@ -303,6 +326,7 @@ export function loadSettings(env: Env = process.env): Settings {
     headersTimeoutMs: intVar(env, 'HEADERS_TIMEOUT_MS', 15_000, 1000),
     logSummaryIntervalMs: intVar(env, 'LOG_SUMMARY_INTERVAL_MS', 10_000, 100),
     spoolConnection: optional(env, 'SPOOL_CONNECTION'),
+    defaultConnections: parseDefaultConnections(env.DEFAULT_CONNECTIONS),
     spoolConcurrency: intVar(env, 'SPOOL_CONCURRENCY', 16, 1),
     spoolWebhookConcurrency: intVar(env, 'SPOOL_WEBHOOK_CONCURRENCY', 4, 1),
     spoolLockMs: intVar(env, 'SPOOL_LOCK_MS', 30000, 1000),

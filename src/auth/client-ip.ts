@@ -2,7 +2,9 @@
  * The client address a request is judged by: the peer, or — only when the
  * peer is a trusted proxy (TRUSTED_PROXIES) — the right-most X-Forwarded-For
  * entry that is not itself a trusted proxy. Entries left of it could be
- * written by anyone and are never believed.
+ * written by anyone and are never believed. A trusted proxy that sends no
+ * X-Forwarded-For but X-Real-IP (nginx's `proxy_set_header X-Real-IP`, as
+ * CWM reads it) names the client with that one address.
  */
 import type { IncomingMessage } from 'node:http';
 import type { BlockList } from 'node:net';
@@ -10,6 +12,13 @@ import { contains, normalizeAddress } from './cidr.js';
 
 export function peerAddress(req: IncomingMessage): string {
   return normalizeAddress(req.socket.remoteAddress ?? '');
+}
+
+/** X-Real-IP as one address (garbage stays garbage: it matches no whitelist); undefined when absent or empty. */
+function realIp(req: IncomingMessage): string | undefined {
+  const header = req.headers['x-real-ip'];
+  const value = normalizeAddress((Array.isArray(header) ? (header[0] ?? '') : (header ?? '')).trim());
+  return value === '' ? undefined : value;
 }
 
 export type ClientIpResolver = (req: IncomingMessage) => string;
@@ -21,7 +30,7 @@ export function clientIpResolver(trusted: BlockList | null): ClientIpResolver {
     const peer = peerAddress(req);
     if (!contains(trusted, peer)) return peer;
     const header = req.headers['x-forwarded-for'];
-    if (header === undefined) return peer;
+    if (header === undefined) return realIp(req) ?? peer;
     const hops = (Array.isArray(header) ? header.join(',') : header).split(',');
     let client = peer;
     for (let i = hops.length - 1; i >= 0; i--) {

@@ -4,6 +4,7 @@
  * so neither content nor length leaks through timing.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
 
 /**
  * SHA-256 of a configured secret, computed once per config. Copied into
@@ -27,4 +28,22 @@ export function matchesDigest(expected: Buffer, given: string | undefined): bool
 /** Equal-length buffers compared in constant time; different lengths never match. */
 export function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * `case_sensitive` of header_auth / query_auth. CWM defaults to false
+ * (lower-cased comparison); cwm defaults to true: folding case takes a
+ * random letters-and-digits key from 62 to 36 symbols per character (a
+ * 32-character key from ~190 to ~165 bits), and a CWM config that relied on
+ * it says so by writing `false`. Either way the comparison stays digest-based.
+ */
+export const caseSensitive = Type.Boolean({ default: true, description: 'false: compare lower-cased, as CWM does by default (cwm: true)' });
+
+type Fold = <T extends string | undefined>(value: T) => T;
+const same: Fold = (value) => value;
+const lower: Fold = (value) => value?.toLowerCase() as typeof value;
+
+/** The transform both sides of a static-key comparison go through. */
+export function caseFolded(sensitive: boolean): Fold {
+  return sensitive ? same : lower;
 }

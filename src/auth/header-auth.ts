@@ -1,6 +1,10 @@
-/** `header_auth`: a static API key in a named header, compared in constant time. */
+/**
+ * `header_auth`: a static API key in a named header, compared in constant time.
+ * `case_sensitive: false` (CWM's default; cwm's default is true, see
+ * caseFolded) compares both sides lower-cased, still as fixed-length digests.
+ */
 import { Type } from '@sinclair/typebox';
-import { digestOf, matchesDigest } from './constant-time.js';
+import { caseFolded, caseSensitive, digestOf, matchesDigest } from './constant-time.js';
 import { headerValue } from './request-headers.js';
 import { unauthorized } from './rejections.js';
 import { headerName, secret } from './schema-parts.js';
@@ -8,15 +12,16 @@ import { defineCheck } from './types.js';
 
 export const headerAuthCheck = defineCheck({
   field: 'header_auth',
-  schema: Type.Object({ header_name: Type.Unsafe<string>({ ...headerName, default: 'X-API-Key' }), api_key: secret }, { additionalProperties: false }),
+  schema: Type.Object({ header_name: Type.Unsafe<string>({ ...headerName, default: 'X-API-Key' }), api_key: secret, case_sensitive: caseSensitive }, { additionalProperties: false }),
   phase: 'headers',
   order: 40,
   describe: (config) => ({ type: 'apiKey', in: 'header', name: config.header_name, description: `a static API key in ${config.header_name}` }),
   credentialHeaders: (config) => [config.header_name.toLowerCase()],
   compile(config) {
     const name = config.header_name.toLowerCase();
-    const digest = digestOf(config.api_key);
+    const fold = caseFolded(config.case_sensitive);
+    const digest = digestOf(fold(config.api_key));
     const rejection = unauthorized(`missing or invalid ${config.header_name} header`);
-    return (req) => (matchesDigest(digest, headerValue(req.headers, name)) ? null : rejection);
+    return (req) => (matchesDigest(digest, fold(headerValue(req.headers, name))) ? null : rejection);
   },
 });

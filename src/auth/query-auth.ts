@@ -1,19 +1,20 @@
-/** `query_auth`: a static API key in a named query parameter, compared in constant time. */
+/** `query_auth`: a static API key in a named query parameter, compared in constant time; `case_sensitive` as for header_auth. */
 import { Type } from '@sinclair/typebox';
-import { digestOf, matchesDigest } from './constant-time.js';
+import { caseFolded, caseSensitive, digestOf, matchesDigest } from './constant-time.js';
 import { unauthorized } from './rejections.js';
 import { secret } from './schema-parts.js';
 import { defineCheck } from './types.js';
 
 export const queryAuthCheck = defineCheck({
   field: 'query_auth',
-  schema: Type.Object({ parameter_name: Type.String({ minLength: 1, default: 'api_key' }), api_key: secret }, { additionalProperties: false }),
+  schema: Type.Object({ parameter_name: Type.String({ minLength: 1, default: 'api_key' }), api_key: secret, case_sensitive: caseSensitive }, { additionalProperties: false }),
   phase: 'headers',
   order: 50,
   describe: (config) => ({ type: 'apiKey', in: 'query', name: config.parameter_name, description: `a static API key in the ${config.parameter_name} query parameter` }),
   compile(config) {
-    const digest = digestOf(config.api_key);
+    const fold = caseFolded(config.case_sensitive);
+    const digest = digestOf(fold(config.api_key));
     const rejection = unauthorized(`missing or invalid ${config.parameter_name} query parameter`);
-    return (req) => (matchesDigest(digest, req.query.get(config.parameter_name) ?? undefined) ? null : rejection);
+    return (req) => (matchesDigest(digest, fold(req.query.get(config.parameter_name) ?? undefined)) ? null : rejection);
   },
 });

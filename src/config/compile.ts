@@ -6,6 +6,8 @@
  */
 import type { ValidateFunction } from 'ajv';
 import type { Logger } from 'pino';
+import { CidrError, compileCidrs } from '../auth/cidr.js';
+import { clientIpResolver, type ClientIpResolver } from '../auth/client-ip.js';
 import { compileDedupe } from '../auth/dedupe.js';
 import { CHECKS } from '../auth/registry.js';
 import type { CheckContext, CheckModule, CheckPhase, DeliveryDedupe, RequestCheck, SecurityScheme } from '../auth/types.js';
@@ -46,6 +48,8 @@ export interface CompiledWebhook {
   readonly retry?: RetryPolicy;
   /** Every connection this webhook depends on (outputs, checks, dedupe). */
   readonly connections: readonly string[];
+  /** Present when the webhook lists its own `trusted_proxies`: the client address as they (and TRUSTED_PROXIES) tell it. */
+  readonly clientIp?: ClientIpResolver;
   /** What /openapi.json publishes of it: each credential check as a security scheme (no secrets), and its json_schema. */
   readonly api: WebhookApi;
   close(): Promise<void>;
@@ -134,6 +138,25 @@ function payloadValidator(schema: Record<string, unknown> | undefined): PayloadV
   };
 }
 
+/** The webhook's own trusted_proxies, trusted together with the operator's TRUSTED_PROXIES (which stand in front of every webhook). */
+function webhookClientIp(own: readonly string[] | undefined, operator: readonly string[]): ClientIpResolver | undefined {
+  if (own === undefined || own.length === 0) return undefined;
+  try {
+    compileCidrs(own);
+  } catch (err) {
+    if (err instanceof CidrError) throw new ConfigError('/trusted_proxies', err.message);
+    throw err;
+  }
+  // TRUSTED_PROXIES was checked at startup; a judge in an environment where it is invalid trusts only the webhook's list.
+  let list;
+  try {
+    list = compileCidrs([...operator, ...own]);
+  } catch {
+    list = compileCidrs(own);
+  }
+  return clientIpResolver(list);
+}
+
 async function closeAll(outputs: readonly NamedOutput[]): Promise<void> {
   await Promise.allSettled(outputs.map((b) => b.output.close()));
 }
@@ -215,6 +238,7 @@ export function compileWebhook(namespace: string, id: string, config: WebhookCon
   const scope = new WebhookScope(ctx, namespace, id);
   // Checks first: they bind nothing, so a bad check field fails before any output was bound.
   const checks = compileChecks(config, scope);
+  const clientIp = webhookClientIp(config.trusted_proxies, scope.settings.trustedProxies);
   const validator = payloadValidator(config.json_schema);
   let outputs: NamedOutput[];
   try {
@@ -224,7 +248,7 @@ export function compileWebhook(namespace: string, id: string, config: WebhookCon
     throw err;
   }
   const dedupe = config.dedupe ? compileDedupe(config.dedupe, scope) : undefined;
-  return new Webhook(scope, config, ctx, checks, validator, outputs, dedupe);
+  return new Webhook(scope, config, ctx, checks, validator, outputs, dedupe, clientIp);
 }
 
 function dependencies(config: WebhookConfig, checks: CompiledChecks): readonly string[] {
@@ -265,6 +289,7 @@ class Webhook implements CompiledWebhook {
     private readonly validator: PayloadValidator,
     readonly outputs: readonly NamedOutput[],
     readonly dedupe: DeliveryDedupe | undefined,
+    readonly clientIp: ClientIpResolver | undefined,
   ) {
     this.namespace = scope.namespace;
     this.id = scope.id;

@@ -5,6 +5,7 @@
  * name fields and modules, never values (a value may be a secret). The README
  * migration section describes each difference at length; keep the two in step.
  */
+import { findOutput } from '../outputs/registry.js';
 import type { EntryKind } from './validation.js';
 
 export interface Difference {
@@ -74,11 +75,23 @@ function webhookDifferences(config: Obj): Difference[] {
     if (specific !== undefined) out.push({ pointer: `${pointer}/module`, note: specific });
     const mc = typeof entry === 'string' ? undefined : entry['module-config'];
     if (module === 's3' && isObject(mc) && typeof mc.prefix === 'string' && mc.prefix.endsWith('/')) out.push({ pointer: `${pointer}/module-config/prefix`, note: 'the trailing / is dropped (CWM refused the config)' });
+    const inherited = Object.hasOwn(config, 'connection') && pointer !== '';
+    if ((typeof entry === 'string' || !Object.hasOwn(entry, 'connection')) && !inherited && (findOutput(module)?.connectionTypes.length ?? 0) > 0) {
+      out.push({ pointer: `${pointer}/connection`, note: 'absent: sent through the DEFAULT_CONNECTIONS connection of its type (CWM used built-in defaults or failed every request); refused without one' });
+    }
+    if (module === 'redis_publish' && typeof entry !== 'string' && isObject(entry.redis)) out.push({ pointer: `${pointer}/redis`, note: 'only its channel is read; host and port are not connected to: the message goes to the webhook\'s connection (or DEFAULT_CONNECTIONS)' });
+    if (module === 'save_to_disk' && isObject(mc) && (mc.filename_template !== undefined || mc.filename_pattern !== undefined)) out.push({ pointer: `${pointer}/module-config`, note: 'filename_template / filename_pattern is honoured (CWM always wrote <uuid4>.txt); a taken name gets -<uuid4> before its extension' });
     if (module === 'http_webhook' && isObject(mc) && mc.allowed_hosts !== undefined) out.push({ pointer: `${pointer}/module-config/allowed_hosts`, note: 'only restricts targets: the address checks still apply (in CWM a listed host skipped them)' });
   }
   for (const [check, note] of Object.entries(CHECK_NOTES)) {
     if (config[check] !== undefined && config[check] !== null) out.push({ pointer: `/${check}`, note });
   }
+  for (const check of ['header_auth', 'query_auth'] as const) {
+    const block = config[check];
+    if (isObject(block) && block.case_sensitive === undefined) out.push({ pointer: `/${check}/case_sensitive`, note: 'absent means true: the key must match in case (CWM compared lower-cased by default); write false for CWM\'s behaviour' });
+  }
+  if (Array.isArray(config.trusted_proxies)) out.push({ pointer: '/trusted_proxies', note: 'from them the right-most untrusted X-Forwarded-For hop is the client (CWM: the left-most, which the client writes); CIDRs accepted' });
+  if (isObject(config.json_schema) && !Object.hasOwn(config.json_schema, '$schema')) out.push({ pointer: '/json_schema', note: 'no $schema: validated as draft-07 (CWM\'s jsonschema used 2020-12)' });
   if (config.data_type === undefined || config.data_type === 'json') out.push({ pointer: '/data_type', note: 'json: a content type other than application/json or application/*+json gets 415 (CWM did not check it)' });
   if (JSON.stringify(config.json_schema ?? null).includes('{$')) out.push({ pointer: '/json_schema', note: 'placeholders inside it stay literal text (CWM substituted them)' });
   const chainConfig = config['chain-config'];

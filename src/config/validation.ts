@@ -4,10 +4,10 @@
  * the one error format used by the manager, the CLI and the HTTP 422 answer:
  * `<json pointer> <message>`, never the offending value.
  */
-import { createRequire } from 'node:module';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import type { RegExpEngine, RegExpLike } from 'ajv/dist/types/index.js';
 import { RE2JS } from 're2js';
+import { DraftAjvs, draftOf } from './payload-drafts.js';
 import * as schemaValidators from './schema-validators.js';
 import type { SchemaValidator } from './schema-validators.js';
 
@@ -45,7 +45,8 @@ export function validateConfig(kind: EntryKind, value: unknown): string[] {
 }
 
 /**
- * The ajv instance for payload schemas (webhooks' json_schema), with formats.
+ * The ajv instances for payload schemas (webhooks' json_schema), with
+ * formats, one per JSON Schema draft (`$schema`, src/config/payload-drafts.ts).
  * Built on first use: loading ajv and ajv-formats costs start-up time that configs without a json_schema never need.
  *
  * Every `pattern` and `patternProperties` key is compiled by RE2 (the re2js
@@ -55,13 +56,11 @@ export function validateConfig(kind: EntryKind, value: unknown): string[] {
  * refused when the config is compiled, with RE2's reason.
  * `strictNumbers`: NaN and ±Infinity are never numbers.
  */
-let payloadAjv: Ajv | undefined;
-
 export class UnsupportedPatternError extends Error {}
 
 /** RE2 in ajv's RegExpEngine shape; `code` is only used by ajv's standalone mode, which payload schemas never use. */
 export const re2Engine: RegExpEngine = Object.assign(
-  (pattern: string, _u: string): RegExpLike => {
+  (pattern: string, u: string): RegExpLike => {
     let compiled: RE2JS;
     try {
       compiled = RE2JS.compile(RE2JS.translateRegExp(pattern));
@@ -70,7 +69,12 @@ export const re2Engine: RegExpEngine = Object.assign(
       // The reason quotes at most the offending construct; clipped so a huge pattern cannot make a huge log line.
       throw new UnsupportedPatternError(`pattern is not supported by the linear-time regex engine (RE2): ${clip(reason)}`);
     }
-    return { test: (s: string) => compiled.test(s) };
+    // ajv keys its compiled-pattern cache by the regex's toString(): without one every pattern would be
+    // "[object Object]", and each schema would test the first pattern any schema compiled (in every draft's instance).
+    const key = `/${pattern}/${u}`;
+    const like: RegExpLike = { test: (s: string) => compiled.test(s) };
+    like.toString = () => key;
+    return like;
   },
   { code: 'RE2JS' },
 );
@@ -80,15 +84,9 @@ export function compileLinearRegex(pattern: string): RegExpLike {
   return re2Engine(pattern, 'u');
 }
 
-function getPayloadAjv(): Ajv {
-  if (payloadAjv) return payloadAjv;
-  const require = createRequire(import.meta.url);
-  // ajv's CommonJS exports carry the same named `Ajv` class as its ESM types describe.
-  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
-  const addFormats = require('ajv-formats') as (ajv: Ajv) => Ajv;
-  payloadAjv = addFormats(new AjvClass({ allErrors: false, strict: false, strictNumbers: true, validateSchema: true, code: { regExp: re2Engine } }));
-  return payloadAjv;
-}
+const payloadAjvs = new DraftAjvs({ allErrors: false, strict: false, strictNumbers: true, validateSchema: true, code: { regExp: re2Engine } });
+/** Which instance compiled a schema, so that release forgets it there. */
+const compiledBy = new WeakMap<object, Ajv>();
 
 /**
  * Payload errors are formatted without any schema parameter (a `required`
@@ -179,12 +177,14 @@ const PROBES: readonly unknown[] = [{}, [], '', 0, null, true];
 
 export function compilePayloadSchema(schema: object): ValidateFunction {
   if (findSameInstanceCycle(schema)) throw new Error('$ref loops back to the same value without descending into it (infinite recursion)');
-  const validate = getPayloadAjv().compile(schema);
+  const ajv = payloadAjvs.for(draftOf(schema));
+  const validate = ajv.compile(schema);
+  compiledBy.set(schema, ajv);
   for (const probe of PROBES) {
     try {
       validate(probe);
     } catch (err) {
-      getPayloadAjv().removeSchema(schema);
+      ajv.removeSchema(schema);
       throw new Error(`validating a sample payload failed: ${err instanceof RangeError ? 'infinite recursion' : clip((err as Error).message)}`);
     }
   }
@@ -200,5 +200,6 @@ export function compilePayloadSchema(schema: object): ValidateFunction {
 
 /** Forgets a compiled payload schema so that replacing a webhook does not grow ajv's cache forever. */
 export function releasePayloadSchema(schema: object): void {
-  payloadAjv?.removeSchema(schema);
+  compiledBy.get(schema)?.removeSchema(schema);
+  compiledBy.delete(schema);
 }

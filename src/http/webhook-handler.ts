@@ -215,7 +215,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
 
     // Most webhooks have no checks: then no view (and no check deadline) is built at all.
     const hasChecks = hook.headerChecks.length > 0 || hook.bodyChecks.length > 0 || hook.payloadChecks.length > 0;
-    const view = hasChecks ? new IncomingView(req, q === -1 ? '' : url.slice(q + 1), options.clientIp, namespace, id) : undefined;
+    const view = hasChecks ? new IncomingView(req, q === -1 ? '' : url.slice(q + 1), hook.clientIp ?? options.clientIp, namespace, id) : undefined;
     // Its own callback: a window tells its members apart by their callbacks.
     const onCheckTimeout = (): void => undefined;
     const deadline = view ? timeouts.track(onCheckTimeout) : undefined;

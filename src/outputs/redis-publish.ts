@@ -14,7 +14,7 @@ export const redisPublishOutput = defineOutput({
   connectionTypes: [redisConnection],
   schema: Type.Object(
     {
-      channel: Type.String({ minLength: 1 }),
+      channel: Type.String({ minLength: 1, default: 'webhook_events', description: "CWM's default channel" }),
       include_headers: Type.Boolean({ default: true }),
     },
     { additionalProperties: false },

@@ -44,11 +44,15 @@ export function deliveryUuid(deliveryId: string): string {
 
 const two = (n: number): string => String(n).padStart(2, '0');
 
+/** Python's utcnow().isoformat() with ":" → "-" (CWM's {timestamp}): microseconds, no zone. */
+export function cwmTimestamp(receivedAt: number): string {
+  return `${new Date(receivedAt).toISOString().slice(0, 23).replace(/:/g, '-')}000`;
+}
+
 /** CWM's key: prefix, UTC hour folders, then the filename. */
 export function objectKey(prefix: string, pattern: string, delivery: Delivery): string {
   const at = new Date(delivery.receivedAt);
-  // Python's utcnow().isoformat() with ":" → "-": microseconds, no zone.
-  const timestamp = `${at.toISOString().slice(0, 23).replace(/:/g, '-')}000`;
+  const timestamp = cwmTimestamp(delivery.receivedAt);
   const filename = pattern.replace(/\{uuid\}/g, () => deliveryUuid(delivery.id)).replace(/\{timestamp\}/g, timestamp);
   return `${prefix}/${at.getUTCFullYear()}/${two(at.getUTCMonth() + 1)}/${two(at.getUTCDate())}/${two(at.getUTCHours())}/${filename}`;
 }

@@ -1,8 +1,12 @@
 /**
- * `save_to_disk`: one file per delivery, `<uuid4>.txt` (CWM's naming) holding
- * the body bytes as received. Acknowledged once the file is written, fsync'd,
- * renamed into place from a temp file and the directory fsync'd: a crash
- * leaves either no file or the whole file.
+ * `save_to_disk`: one file per delivery, `<uuid4>.txt` (CWM's naming) or
+ * `filename_template` (`filename_pattern`, CWM's docs' other name) with
+ * `{uuid}`, `{timestamp}` and `{webhook_id}`, holding the body bytes as
+ * received. Acknowledged once the file is written, fsync'd, linked into place
+ * from a temp file and the directory fsync'd: a crash leaves either no file or
+ * the whole file. Linking never replaces a file: a template without `{uuid}`
+ * whose name is taken (two deliveries in one millisecond) gets `-<uuid4>`
+ * before its extension instead of overwriting an acknowledged file.
  *
  * Confinement: the operator's SAVE_TO_DISK_BASE_DIR is the root, each
  * namespace writes under `<root>/<namespace>/`, and a webhook's `base_dir` and
@@ -12,11 +16,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { link, mkdir, open, realpath, unlink } from 'node:fs/promises';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { isValidName } from '../config/keys.js';
 import type { Delivery } from '../delivery/types.js';
+import { cwmTimestamp } from './s3.js';
 import { ConfigError, UnavailableError } from '../errors.js';
 import { defineOutput, errorCode, nothingToClose } from './types.js';
 
@@ -74,8 +79,23 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** `name` with `-<uuid4>` before its extension: the fallback when `name` is taken. */
+function uniqueVariant(name: string): string {
+  const ext = extname(name);
+  return `${name.slice(0, name.length - ext.length)}-${randomUUID()}${ext}`;
+}
+
+async function linkNew(tmp: string, dir: string, name: string): Promise<void> {
+  try {
+    await link(tmp, join(dir, name));
+  } catch (err) {
+    if (errorCode(err) !== 'EEXIST') throw err;
+    await link(tmp, join(dir, uniqueVariant(name)));
+  }
+}
+
 async function writeAtomically(dir: string, name: string, body: Buffer): Promise<void> {
-  const tmp = join(dir, `.${name}.tmp`);
+  const tmp = join(dir, `.${randomUUID()}.tmp`);
   const fh = await open(tmp, WRITE_FLAGS, 0o600);
   try {
     try {
@@ -84,12 +104,27 @@ async function writeAtomically(dir: string, name: string, body: Buffer): Promise
     } finally {
       await fh.close();
     }
-    await rename(tmp, join(dir, name));
-  } catch (err) {
+    await linkNew(tmp, dir, name);
+  } finally {
     await unlink(tmp).catch(() => undefined);
-    throw err;
   }
   await fsyncDir(dir);
+}
+
+const PLACEHOLDERS = /\{uuid\}|\{timestamp\}|\{webhook_id\}/g;
+
+/** CWM's s3 filename rule, for the same placeholders: letters, digits, "_", "-", "." besides them, no "..". */
+function checkTemplate(template: string, pointer: string): string {
+  if (template.includes('..')) throw new ConfigError(pointer, 'must not contain ".."');
+  if (!/^[a-zA-Z0-9_.-]*$/.test(template.replace(PLACEHOLDERS, ''))) throw new ConfigError(pointer, 'may hold only letters, digits, "_", "-", "." besides {uuid}, {timestamp} and {webhook_id}');
+  // A name starting with "." would hide among the temp files; "{uuid}.txt" is CWM's own default.
+  if (template.startsWith('.')) throw new ConfigError(pointer, 'must not start with "."');
+  return template;
+}
+
+/** The file name of one delivery. {webhook_id} is a plain name (NAME_PATTERN), so the result stays one path segment. */
+export function renderFilename(template: string, delivery: Delivery): string {
+  return template.replace(PLACEHOLDERS, (p) => (p === '{uuid}' ? randomUUID() : p === '{timestamp}' ? cwmTimestamp(delivery.receivedAt) : delivery.webhookId));
 }
 
 export const saveToDiskOutput = defineOutput({
@@ -98,6 +133,9 @@ export const saveToDiskOutput = defineOutput({
     {
       path: Type.String({ default: '.', description: 'directory under base_dir; an absolute path must lie inside base_dir' }),
       base_dir: Type.Optional(Type.String({ description: "read inside the namespace's directory under SAVE_TO_DISK_BASE_DIR; default: that directory" })),
+      filename_template: Type.String({ minLength: 1, maxLength: 255, default: '{uuid}.txt', description: '{uuid} (random), {timestamp} (UTC, as s3), {webhook_id}; a taken name gets -<uuid> before its extension' }),
+      filename_pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: "CWM's docs' name for filename_template (which wins)" })),
+      create_dirs: Type.Optional(Type.Literal(true, { description: "CWM's docs; cwm always creates the directory" })),
     },
     { additionalProperties: false },
   ),
@@ -111,6 +149,9 @@ export const saveToDiskOutput = defineOutput({
     const plainPath = checkedPart(cfg.path, '/module-config/path', true);
     const dir = plainPath.startsWith('/') ? inside(nsRoot, plainPath) : inside(base, plainPath);
     if (!within(dir, base)) throw new ConfigError('/module-config/path', 'must lie inside base_dir');
+    // filename_template has a default, so a CWM config's filename_pattern is used only when the template is the default.
+    const named = cfg.filename_template === '{uuid}.txt' && cfg.filename_pattern !== undefined ? { t: cfg.filename_pattern, at: '/module-config/filename_pattern' } : { t: cfg.filename_template, at: '/module-config/filename_template' };
+    const template = checkTemplate(named.t, named.at);
 
     return {
       async send(delivery: Delivery): Promise<void> {
@@ -125,7 +166,7 @@ export const saveToDiskOutput = defineOutput({
           if (rest !== '') await mkdir(join(real, rest), { recursive: true, mode: 0o700 });
           const realDir = await realpath(dir);
           if (!within(realDir, realRoot)) throw escaped;
-          await writeAtomically(realDir, `${randomUUID()}.txt`, delivery.rawBody);
+          await writeAtomically(realDir, renderFilename(template, delivery), delivery.rawBody);
         } catch (err) {
           if (err instanceof UnavailableError) throw err;
           throw new UnavailableError(`save_to_disk could not write the file (${errorCode(err)})`);

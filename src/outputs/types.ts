@@ -12,10 +12,10 @@ import type { Delivery } from '../delivery/types.js';
 import type { Settings } from '../settings.js';
 
 /** The operator settings outputs read at bind time; a team's config cannot change them. */
-export type OutputSettings = Pick<Settings, 'allowLocalhostForTests' | 'allowPrivateIpConnections' | 'saveToDiskBaseDir' | 'outputTimeoutMs'>;
+export type OutputSettings = Pick<Settings, 'allowLocalhostForTests' | 'allowPrivateIpConnections' | 'saveToDiskBaseDir' | 'outputTimeoutMs' | 'trustedProxies'>;
 
 /** What bind sees when no settings were handed in (tests, tools): every outbound guard closed, save_to_disk off. */
-export const STRICT_OUTPUT_SETTINGS: OutputSettings = Object.freeze({ allowLocalhostForTests: false, allowPrivateIpConnections: false, saveToDiskBaseDir: undefined, outputTimeoutMs: 5000 });
+export const STRICT_OUTPUT_SETTINGS: OutputSettings = Object.freeze({ allowLocalhostForTests: false, allowPrivateIpConnections: false, saveToDiskBaseDir: undefined, outputTimeoutMs: 5000, trustedProxies: [] });
 
 /** What bind sees of the webhook besides module-config: its connection name and CWM's top-level fields. */
 export interface OutputSpec {

@@ -109,7 +109,7 @@ test('validate refuses what the receiver would drop, each with a JSON pointer (t
     [{ module: 'kafka', 'module-config': { topic: 't' } }, /\/ must have required property 'connection'/],
     [{ module: 'redis_queue', 'module-config': { queue_name: 'q' } }, /\/ must have required property 'connection'/],
     [{ module: 'redis_queue', connection: 'r', 'module-config': { queue_nam: 'q' } }, /\/module-config must NOT have additional properties: queue_nam/],
-    [{ module: 'redis_publish', connection: 'r' }, /\/module-config must have required property 'channel'/],
+    [{ module: 'redis_publish', connection: 'r', 'module-config': { channel: '' } }, /\/module-config\/channel must NOT have fewer than 1 characters/],
     [{ module: 'log', ip_whitelist: ['10.0.0.0/40'] }, /\/ip_whitelist "10\.0\.0\.0\/40" has an invalid prefix length/],
     [{ module: 'log', 'module-config': { pretty_print: 'yes' } }, /\/module-config\/pretty_print must be boolean/],
     [{ module: 'kafka', connection: 'k', 'module-config': { key: '$..x' } }, /\/module-config\/topic is required for kafka/],
@@ -119,6 +119,20 @@ test('validate refuses what the receiver would drop, each with a JSON pointer (t
     assert.equal(r.code, 1, JSON.stringify(config));
     assert.match(r.stderr, expected, JSON.stringify(config));
   }
+});
+
+test('DEFAULT_CONNECTIONS: an output naming no connection uses the default of its type; a bad value is refused, naming the variable', async () => {
+  const kafka = JSON.stringify({ module: 'kafka', 'module-config': { topic: 't' } });
+  assert.equal((await runCli(['validate', '-'], { input: kafka, env: { DEFAULT_CONNECTIONS: 'kafka=kafka_main' } })).code, 0);
+  const other = await runCli(['validate', '-'], { input: kafka, env: { DEFAULT_CONNECTIONS: 'redis=cache' } });
+  assert.equal(other.code, 1, 'a default of another type does not apply');
+  assert.match(other.stderr, /\/ must have required property 'connection'/);
+  const bad = await runCli(['validate', '-'], { input: kafka, env: { DEFAULT_CONNECTIONS: 'kafka' } });
+  assert.equal(bad.code, 2, 'a malformed setting is a bad environment, as for serve');
+  assert.match(bad.stderr, /DEFAULT_CONNECTIONS: "kafka" is not <connection type>=<connection name>/);
+  const unknown = await runCli(['validate', '-'], { input: kafka, env: { DEFAULT_CONNECTIONS: 'kafak=k' } });
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /DEFAULT_CONNECTIONS: "kafak" is not a connection type/);
 });
 
 test('a connection error names only the fields of the type that was meant', async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { judgeCorpus } from '../../scripts/corpus.js';
+import { judgeCorpus, OPERATOR_SETTINGS } from '../../scripts/corpus.js';
 import { isValidName } from '../../src/config/keys.js';
 import { configDirWith, type ConfigDir } from '../helpers/config-dir.js';
 import { startCwm, type CwmProcess } from '../helpers/cwm-process.js';
@@ -29,7 +29,8 @@ let cwm: CwmProcess;
 
 before(async () => {
   dir = configDirWith(Object.fromEntries(served));
-  cwm = await startCwm({ CONFIG_BACKEND: 'file', CONFIG_DIR: dir.path, ETCD_NAMESPACE: 'corpus', SAVE_TO_DISK_BASE_DIR: tempDir('cwm-corpus-disk-') });
+  // The operator settings the judge assumed (DEFAULT_CONNECTIONS among them), with a real save_to_disk root.
+  cwm = await startCwm({ ...OPERATOR_SETTINGS, CONFIG_BACKEND: 'file', CONFIG_DIR: dir.path, ETCD_NAMESPACE: 'corpus', SAVE_TO_DISK_BASE_DIR: tempDir('cwm-corpus-disk-') });
 });
 
 after(async () => {

@@ -18,8 +18,24 @@ test('webhook differences point at what causes them', () => {
   };
   assert.deepEqual(pointers('webhook', config), [
     '/chain/0', '/chain/1/module', '/chain/1/module', '/chain/1/module-config/prefix',
-    '/ip_whitelist', '/json_schema', '/oauth2', '/data_type', '/json_schema', '/chain-config', '/chain-config/timeout', '/credential_cleanup', '/retry',
+    '/ip_whitelist', '/json_schema', '/oauth2', '/json_schema', '/data_type', '/json_schema', '/chain-config', '/chain-config/timeout', '/credential_cleanup', '/retry',
   ]);
+});
+
+test("the corpus forms: connection-less outputs, CWM's redis block, case_sensitive, trusted_proxies, filename_template, json_schema without $schema", () => {
+  const forms = pointers('webhook', {
+    module: 'redis_publish',
+    redis: { host: 'h', channel: 'c' },
+    header_auth: { api_key: 'k' },
+    query_auth: { api_key: 'k', case_sensitive: false },
+    trusted_proxies: ['10.0.0.1'],
+    json_schema: { $schema: 'https://json-schema.org/draft/2020-12/schema' },
+    credential_cleanup: { enabled: true },
+  });
+  assert.deepEqual(forms.filter((p) => !p.endsWith('/module') && p !== '/data_type'), ['/connection', '/redis', '/json_schema', '/header_auth/case_sensitive', '/trusted_proxies'], 'the one /json_schema line is its 422; it names a draft');
+  assert.deepEqual(pointers('webhook', { module: 'save_to_disk', 'module-config': { filename_template: '{uuid}.json' }, data_type: 'blob', credential_cleanup: {} }).filter((p) => p !== '/module'), ['/module-config']);
+  assert.ok(!pointers('webhook', { connection: 'k', chain: [{ module: 'kafka' }] }).includes('/chain/0/connection'), 'inherited from the webhook');
+  assert.ok(pointers('webhook', { chain: ['postgresql'] }).includes('/chain/0/connection'));
 });
 
 test('connection differences, and no value in any note', () => {

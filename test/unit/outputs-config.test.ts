@@ -41,7 +41,7 @@ test('module-config errors name the field with a JSON pointer; unknown fields ar
   refused({ module: 'redis_queue', connection: 'r', 'module-config': { attempts: 0 } }, /^\/module-config\/attempts must be >= 1/);
   refused({ module: 'redis_queue', connection: 'r', 'module-config': { queue_nam: 'x' } }, /^\/module-config must NOT have additional properties: queue_nam/);
   refused({ module: 'redis_queue', connection: 'r', 'module-config': { queue_name: '' } }, /^\/module-config\/queue_name must NOT have fewer than 1 characters/);
-  refused({ module: 'redis_publish', connection: 'r' }, /^\/module-config must have required property 'channel'/);
+  refused({ module: 'redis_publish', connection: 'r', 'module-config': { channel: '' } }, /^\/module-config\/channel must NOT have fewer than 1 characters/);
   refused({ module: 'redis_stream', connection: 'r' }, /^\/module-config must have required property 'stream'/);
   refused({ module: 'redis_stream', connection: 'r', 'module-config': { stream: 's', maxlen: 0 } }, /^\/module-config\/maxlen must be >= 1/);
   refused({ module: 'log', 'module-config': { pretty_print: 'yes' } }, /^\/module-config\/pretty_print must be boolean/);
@@ -55,7 +55,10 @@ test('defaults come from the schemas and are filled in by ajv', () => {
   const config: Record<string, unknown> = { module: 'redis_queue', connection: 'r', header_auth: { api_key: 'k' } };
   assert.deepEqual(validateConfig('webhook', config), []);
   assert.deepEqual(config['module-config'], { job_name: 'webhook', prefix: 'bull', include_headers: true });
-  assert.deepEqual(config.header_auth, { api_key: 'k', header_name: 'X-API-Key' });
+  assert.deepEqual(config.header_auth, { api_key: 'k', header_name: 'X-API-Key', case_sensitive: true });
+  const publish: Record<string, unknown> = { module: 'redis_publish', connection: 'r' };
+  assert.deepEqual(validateConfig('webhook', publish), []);
+  assert.equal((publish['module-config'] as { channel: unknown }).channel, 'webhook_events', "CWM's default channel");
   assert.equal(config.data_type, 'json');
   const coerced: Record<string, unknown> = { module: 'redis_stream', connection: 'r', 'module-config': { stream: 's', maxlen: '50' } };
   assert.deepEqual(validateConfig('webhook', coerced), []);

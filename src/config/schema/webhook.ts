@@ -81,6 +81,12 @@ const webhookBase = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     json_schema: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema the payload must match (422 otherwise).' })),
+    trusted_proxies: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+        maxItems: 1000,
+        description: "CWM's per-webhook proxies (addresses or CIDRs), trusted for this webhook besides TRUSTED_PROXIES: X-Forwarded-For (right-most untrusted hop) or X-Real-IP from them names the client.",
+      }),
+    ),
     max_body_bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 104857600 })),
     retry: Type.Optional(retrySchema),
     credential_cleanup: Type.Optional({ ...credentialCleanupSchema, description: "CWM's credential cleanup of the payload and headers outputs get; off when absent (CWM: on)" }),
