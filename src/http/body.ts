@@ -64,6 +64,17 @@ interface CountsBytes {
 const draining = new WeakSet<IncomingMessage>();
 
 /**
+ * Whether the request has body bytes not read yet. `req.complete` alone is not it: node sets it
+ * after the request callback even for a bodiless GET, so an answer given synchronously (express
+ * answering /ready) would look "early" and the keep-alive socket would be drained and cut.
+ */
+export function bodyUnread(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
  * Lingering close after answering a request whose body was not read (401,
  * 403, 404, 413, 415, ...): the answer is sent, then FIN, while whatever the
  * client still sends is read and dropped — at most DRAIN_LIMIT_BYTES or
@@ -73,7 +84,7 @@ const draining = new WeakSet<IncomingMessage>();
  * reset that makes the client lose the answer it was about to read.
  */
 export function drainRejected(req: IncomingMessage, discarded?: CountsBytes): void {
-  if (req.complete || draining.has(req)) return;
+  if (!bodyUnread(req) || draining.has(req)) return;
   draining.add(req);
   const socket = req.socket;
   if (socket.destroyed) return;
@@ -102,5 +113,5 @@ export function drainRejected(req: IncomingMessage, discarded?: CountsBytes): vo
 
 /** Marks an answer given before the body was read: it says `Connection: close`, and the rest of the body is drained (bounded). */
 export function closeAfterAnswer(req: IncomingMessage, res: { setHeader(name: string, value: string): unknown; readonly headersSent: boolean }): void {
-  if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
+  if (bodyUnread(req) && !res.headersSent) res.setHeader('connection', 'close');
 }

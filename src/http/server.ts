@@ -29,7 +29,7 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
 import { ThrottledLog } from '../observability/log-throttle.js';
-import { drainRejected } from './body.js';
+import { bodyUnread, drainRejected } from './body.js';
 import { ReadTurns, resumeIfFree, stopReading, type HttpSocket, type ReadHolds } from './read-turns.js';
 
 export interface HttpServerOptions {
@@ -98,7 +98,7 @@ export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResp
     // body uncounted and calls socket.destroySoon() with the upload still arriving, which
     // resets the connection and makes a fast-writing client lose the answer (401, 413, ...).
     res.once('prefinish', () => {
-      if (!req.complete) drainRejected(req, metrics.discardedBodyBytes);
+      if (bodyUnread(req)) drainRejected(req, metrics.discardedBodyBytes);
     });
     res.once('finish', () => {
       if (socket.writableLength > options.maxQueuedResponseBytes) {
@@ -153,8 +153,7 @@ export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResp
     if (req.url !== undefined && req.url.startsWith('/webhook/')) webhook(req, res);
     else {
       // The admin routes never read a body: one still on its way is drained (bounded) after the answer.
-      // (req.complete is still false here for a GET too: node marks it after this callback.)
-      if (hasBody(req) && !req.complete) res.setHeader('connection', 'close');
+      if (bodyUnread(req)) res.setHeader('connection', 'close');
       admin(req, res);
     }
   };
@@ -214,10 +213,6 @@ export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResp
   };
 }
 
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
 
 /**
  * Requests node's parser refuses (oversized headers, broken framing) still get
