@@ -22,6 +22,8 @@ export interface Target {
   readonly server: ServerProcess;
   readonly paths: readonly string[];
   readonly headers?: Readonly<Record<string, string>>;
+  /** The request body; PAYLOAD when absent. */
+  readonly body?: string;
   readonly backing?: readonly Backing[];
 }
 
@@ -50,7 +52,7 @@ export function median(values: readonly number[]): number {
 export async function compare(ctx: BenchContext, targets: readonly Target[], fullRounds = 5): Promise<Measured[]> {
   const { warmupS, roundS, rounds } = plan(ctx, fullRounds);
   const load = (t: Target, durationS: number): Promise<LoadResult> =>
-    runLoad({ baseUrl: t.server.baseUrl, paths: t.paths, headers: t.headers, body: PAYLOAD, connections: CONNECTIONS, durationS });
+    runLoad({ baseUrl: t.server.baseUrl, paths: t.paths, headers: t.headers, body: t.body ?? PAYLOAD, connections: CONNECTIONS, durationS });
   for (const t of targets) {
     ctx.log(`warmup: ${t.label}`);
     await load(t, warmupS);

@@ -5,7 +5,6 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
@@ -15,17 +14,15 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { startCwm, type CwmProcess } from '../helpers/cwm-process.js';
 import { freePort, waitFor } from '../helpers/ports.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { metricSumAt, openUnreadConnections, pipelinedPost, pipelineFlood, probeFromOutside, warmUp } from '../helpers/flood.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function metricSum(cwm: CwmProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${cwm.baseUrl}/metrics`)).text();
-  let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
-  return sum;
+function metricSum(cwm: CwmProcess, name: string): Promise<number> {
+  return metricSumAt(cwm.baseUrl, name);
 }
 
 function rssMb(pid: number): number {
@@ -88,66 +85,6 @@ function pollHealth(port: number, extra: () => void = () => {}): { stop(): Promi
   };
 }
 
-/**
- * GET /health on a fresh connection every 200 ms for durationMs, from a node process of its own:
- * this test process is busy flooding, and its own event loop would add its lag to what it measures.
- * Resolves each probe's start (ms since the epoch) and round trip in ms (Infinity when it failed).
- */
-function probeFromOutside(port: number, durationMs: number): Promise<{ at: number; ms: number }[]> {
-  const script = `
-    import { connect } from 'node:net';
-    const out = [];
-    const probe = () => new Promise((resolve) => {
-      const t0 = performance.now();
-      const s = connect(${port}, '127.0.0.1');
-      let text = '';
-      const done = (ok) => { clearTimeout(timer); s.destroy(); resolve(ok ? performance.now() - t0 : null); };
-      const timer = setTimeout(() => done(false), 5000);
-      s.on('connect', () => s.write('GET /health HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n'));
-      s.on('data', (d) => { text += d.toString('latin1'); if (text.includes('\\r\\n\\r\\n')) done(text.startsWith('HTTP/1.1 200')); });
-      s.on('error', () => done(false));
-    });
-    const end = Date.now() + ${durationMs};
-    while (Date.now() < end) {
-      const at = Date.now();
-      out.push({ at, ms: await probe() });
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    process.stdout.write(JSON.stringify(out));`;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: durationMs + 30_000 }, (err, stdout) => {
-      if (err) return reject(err);
-      const probes = JSON.parse(stdout) as { at: number; ms: number | null }[];
-      resolve(probes.map((p) => ({ at: p.at, ms: p.ms ?? Number.POSITIVE_INFINITY })));
-    });
-  });
-}
-
-/** Sends `count` pipelined copies of `request` on one connection and reads every answer. */
-function warmUp(port: number, request: Buffer, count: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
-    let answers = 0;
-    let tail = '';
-    s.on('data', (d: Buffer) => {
-      const text = tail + d.toString('latin1');
-      answers += text.split('HTTP/1.1 ').length - 1;
-      tail = text.slice(-12);
-      if (answers >= count) {
-        s.destroy();
-        resolve();
-      }
-    });
-    s.on('error', reject);
-    (async () => {
-      for (let sent = 0; sent < count; sent += 100) {
-        if (!s.write(Buffer.concat(Array.from({ length: 100 }, () => request)))) await new Promise((r) => s.once('drain', r));
-        while (sent - answers > 400) await new Promise((r) => setTimeout(r, 5));
-      }
-    })().catch(reject);
-  });
-}
-
 // Found by this test: while 32 sockets flooded cwm, /health waited > 5 s although RSS stayed
 // bounded: node parses a whole 64 KiB read at once and a log webhook answers before the next
 // request is parsed, so one socket's read callback drained megabytes per turn of the loop.
@@ -167,47 +104,15 @@ test('32 connections pipelining POSTs without reading for 20 s: RSS ≤ 300 MB, 
   await metricSum(cwm, 'cwm_nodejs_eventloop_lag_max_seconds'); // resets the window
   const pid = cwm.proc.pid ?? 0;
   const body = JSON.stringify({ fill: 'x'.repeat(512) });
-  const request = Buffer.from(`POST /webhook/sink HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  const request = pipelinedPost('/webhook/sink', body);
   const batch = Buffer.concat(Array.from({ length: 64 }, () => request));
-  const sockets: Socket[] = [];
-  let written = 0;
-  // Warm: a running instance has compiled its hot path; a cold one's first thousands of requests cost
-  // several times more, which is startup, not what this test measures.
   await warmUp(cwm.port, request, 4000);
   let maxRss = rssMb(pid);
-  for (let i = 0; i < 32; i++) {
-    const s = connect(cwm.port, '127.0.0.1');
-    s.pause(); // never read an answer
-    s.on('error', () => s.destroy());
-    sockets.push(s);
-  }
-  // The flood starts once cwm holds all 32 connections: node accepts one connection per turn of the
-  // loop, so a burst of connections is its own (documented) wait, not what this test measures.
-  await waitFor(async () => Number((await (await fetch(`http://127.0.0.1:${probePort}/metrics`)).text()).match(/^cwm_http_connections_open (\d+)$/m)?.[1] ?? 0) >= 32, 10_000, 'flood connections accepted');
+  const sockets = await openUnreadConnections(cwm.port, 32, `http://127.0.0.1:${probePort}`);
   const rssTimer = setInterval(() => (maxRss = Math.max(maxRss, rssMb(pid))), 200);
   const probe = probeFromOutside(probePort, FLOOD_MS);
   const shared = probeFromOutside(cwm.port, FLOOD_MS);
-  const until = Date.now() + FLOOD_MS;
-  // Each socket writes whenever the kernel takes more, for FLOOD_MS.
-  await Promise.all(
-    sockets.map(async (s) => {
-      while (Date.now() < until && !s.destroyed) {
-        // Yield after every write: a loop that never awaits would starve this process's own /health probes.
-        if (s.write(batch)) {
-          written += batch.length;
-          await new Promise((r) => setImmediate(r));
-        } else await new Promise<void>((r) => {
-          const done = (): void => {
-            clearTimeout(timer);
-            s.off('drain', done);
-            r();
-          };
-          const timer = setTimeout(done, 100);
-          s.once('drain', done);
-        });
-      }
-    }),
-  );
+  const written = await pipelineFlood(sockets, batch, FLOOD_MS);
   const probeLatencies = (await probe).map((p) => p.ms);
   const sharedProbes = await shared;
   clearInterval(rssTimer);
