@@ -26,14 +26,19 @@ function percentile(sorted: readonly number[], q: number): number {
   return sorted.length === 0 ? NaN : (sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] as number);
 }
 
-function probeFigures(label: string, probes: readonly { ms: number }[], goals: { p99?: number; max?: number }): Figure[] {
+/** Where the slowest probes fall: the first second of the flood (32 sockets' first writes land at once) or later. */
+const SETTLE_MS = 1000;
+
+function probeFigures(label: string, probes: readonly { at: number; ms: number }[], floodStart: number, goals: { p99?: number; max?: number }): Figure[] {
   const answered = probes.map((p) => p.ms).filter((ms) => Number.isFinite(ms)).sort((a, b) => a - b);
+  const later = probes.filter((p) => p.at >= floodStart + SETTLE_MS && Number.isFinite(p.ms)).map((p) => p.ms);
   return [
     { measure: `flood: /health on ${label} probes`, value: probes.length, unit: 'count' },
     { measure: `flood: /health on ${label} unanswered within 5 s`, value: probes.length - answered.length, unit: 'count', goal: { op: '<=', target: 0 } },
     { measure: `flood: /health on ${label} p50`, value: percentile(answered, 0.5), unit: 'ms' },
     { measure: `flood: /health on ${label} p99`, value: percentile(answered, 0.99), unit: 'ms', goal: goals.p99 === undefined ? undefined : { op: '<=', target: goals.p99 } },
     { measure: `flood: /health on ${label} max`, value: answered[answered.length - 1] ?? NaN, unit: 'ms', goal: goals.max === undefined ? undefined : { op: '<=', target: goals.max } },
+    { measure: `flood: /health on ${label} max after the first ${SETTLE_MS / 1000} s`, value: later.length === 0 ? NaN : Math.max(...later), unit: 'ms' },
   ];
 }
 
@@ -56,6 +61,7 @@ export async function floodFigures(ctx: BenchContext): Promise<Figure[]> {
     const rssTimer = setInterval(() => (maxRss = Math.max(maxRss, server.rssBytes())), 100);
     ctx.log(`flood: ${CONNECTIONS} connections pipelining for ${floodMs / 1000} s`);
     try {
+      const floodStart = Date.now();
       const probe = probeFromOutside(probePort, floodMs);
       const shared = probeFromOutside(server.port, floodMs);
       const written = await pipelineFlood(sockets, Buffer.concat(Array.from({ length: BATCH }, () => request)), floodMs);
@@ -63,8 +69,8 @@ export async function floodFigures(ctx: BenchContext): Promise<Figure[]> {
       const lagMaxS = await metricSumAt(probeUrl, 'cwm_nodejs_eventloop_lag_max_seconds');
       const pressure = (await metricSumAt(probeUrl, 'cwm_http_backpressure_total')) - pressureBefore;
       return [
-        ...probeFigures('PROBE_PORT', probeProbes, { max: 100 }),
-        ...probeFigures('PORT', sharedProbes, { p99: 100 }),
+        ...probeFigures('PROBE_PORT', probeProbes, floodStart, { max: 100 }),
+        ...probeFigures('PORT', sharedProbes, floodStart, { p99: 100 }),
         { measure: 'flood: cwm max RSS', value: Math.round(maxRss / 1048576), unit: 'MB', goal: { op: '<=', target: 300 } },
         { measure: 'flood: cwm event-loop lag max', value: lagMaxS * 1000, unit: 'ms' },
         { measure: 'flood: pipelined requests written', value: Math.round(written / 1048576), unit: 'MiB' },
