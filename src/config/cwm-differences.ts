@@ -30,7 +30,7 @@ const MODULE_NOTES: Readonly<Record<string, string>> = {
   postgres: POSTGRESQL,
   mysql: MYSQL,
   mariadb: MYSQL,
-  kafka: '2xx only after the broker acknowledged the send',
+  kafka: '2xx only after the broker acknowledged the send; module-config bootstrap_servers is not used (as in CWM: the connection names the brokers)',
   redis_queue: 'jobs are BullMQ jobs (CWM had no redis_queue; CWM\'s redis_rq is refused, not aliased)',
   s3: '{uuid} in the object key is the delivery id (a retry overwrites its object); blob bodies are stored as received; endpoint_url is honoured; metadata gains cwm_delivery_id',
   clickhouse: 'the id column is the delivery id; a failed INSERT answers 503',

@@ -42,6 +42,7 @@ export const kafkaOutput = defineOutput({
       partition: Type.Optional(Type.Integer({ minimum: 0 })),
       forward_headers: Type.Boolean({ default: false }),
       compression: stringEnum(['gzip', 'none'] as const, { default: 'none' }),
+      bootstrap_servers: Type.Optional(Type.String({ description: "accepted and not used, as in CWM: the brokers are the connection's bootstrap_servers" })),
     },
     { additionalProperties: false },
   ),

@@ -22,8 +22,15 @@ export interface OutageResult {
   readonly backAfterMs: number;
 }
 
-export async function outage(cwm: CwmProcess, path: string, broker: Broker, timeoutMs: number, prefix: string): Promise<OutageResult> {
-  const send = (id: string): Promise<Response> => cwm.post(path, { id, at: Date.now() }, { 'x-github-delivery': id });
+/** What a drill stops and starts: a broker, a database, an object store, a Redis the test owns. */
+export type Killable = Pick<Broker, 'kill' | 'restart'>;
+
+export async function outage(cwm: CwmProcess, path: string, broker: Killable, timeoutMs: number, prefix: string): Promise<OutageResult> {
+  return outageWith((id) => cwm.post(path, { id, at: Date.now() }, { 'x-github-delivery': id }), broker, timeoutMs, prefix);
+}
+
+/** The same drill with the test's own request (its body, its headers). */
+export async function outageWith(send: (id: string) => Promise<Response>, broker: Killable, timeoutMs: number, prefix: string): Promise<OutageResult> {
   const traffic = startTraffic(send, { concurrency: 4, prefix });
   const ok = (since = 0): Outcome[] => traffic.outcomes.filter((o) => o.status === 200 && o.at >= since);
   const unavailable = (since = 0): Outcome[] => traffic.outcomes.filter((o) => o.status === 503 && o.at >= since);
@@ -35,9 +42,9 @@ export async function outage(cwm: CwmProcess, path: string, broker: Broker, time
     await waitFor(() => unavailable(killedAt).length >= 30, 15_000, '503s while the broker is down');
     await broker.restart();
     const restartedAt = Date.now();
-    await waitFor(() => ok(restartedAt).length >= 1, 15_000, 'a 200 once the broker is back');
+    await waitFor(() => ok(restartedAt).length >= 1, 30_000, 'a 200 once the broker is back');
     backAfterMs = (ok(restartedAt)[0]?.at ?? restartedAt) - restartedAt;
-    await waitFor(() => ok(restartedAt).length >= 100, 15_000, '200s once the broker is back');
+    await waitFor(() => ok(restartedAt).length >= 100, 30_000, '200s once the broker is back');
   } finally {
     await traffic.stop();
   }

@@ -44,7 +44,7 @@ test('put writes a valid webhook where the receiver reads it', async () => {
 test('put never writes an invalid config', async () => {
   const r = await runCli(['put', 'ns_alpha/broken', '-'], { env, input: '{"module":"log","rate_limit":{"max_requests":0}}' });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /\/rate_limit must have required property 'window_seconds'/);
+  assert.match(r.stderr, /\/rate_limit\/max_requests must be >= 1/);
   assert.match(r.stderr, /nothing written/);
   assert.deepEqual(await keys('/cwm/ns_alpha/webhooks/broken'), []);
   const notJson = await runCli(['put', 'ns_alpha/broken', '-'], { env, input: 'not json' });

@@ -71,7 +71,7 @@ test('config gauges: entries loaded, revision applied, invalid entries, source c
   assert.equal(sample(text, 'cwm_output_errors_total'), undefined, 'declared, no samples until an output fails');
   assert.match(text, /# TYPE cwm_output_errors_total counter/);
   assert.match(text, /# TYPE cwm_etcd_watch_reconnects_total counter/);
-  writeConfig({ hook1: { module: 'log' }, hook2: { module: 'log', rate_limit: {} }, hook3: { module: 'log' } });
+  writeConfig({ hook1: { module: 'log' }, hook2: { module: 'log', rate_limit: { max_requests: 0 } }, hook3: { module: 'log' } });
   text = await waitFor(async () => {
     const t = await scrape();
     return sample(t, 'cwm_config_revision') === 2 ? t : undefined;

@@ -9,11 +9,9 @@ import assert from 'node:assert/strict';
 import { startClickhouse, type ClickhouseServer } from '../helpers/clickhouse.js';
 import { makeConfigDir, type ConfigDir } from '../helpers/config-dir.js';
 import { startCwm, type CwmProcess } from '../helpers/cwm-process.js';
-import { waitFor } from '../helpers/ports.js';
-import { startTraffic, type Outcome } from '../helpers/traffic.js';
+import { outage, tally } from '../helpers/broker-outage.js';
 
 const OUTPUT_TIMEOUT_MS = 1000;
-const SLACK_MS = 600;
 
 let ch: ClickhouseServer;
 let dir: ConfigDir;
@@ -56,30 +54,9 @@ test("CWM's documented clickhouse webhook: a row in CWM's webhook_logs layout wi
   assert.match(ddl, /created_at DateTime DEFAULT now\(\)/);
 });
 
-const ok = (o: readonly Outcome[], since = 0): Outcome[] => o.filter((x) => x.status === 200 && x.at >= since);
-const unavailable = (o: readonly Outcome[], since = 0): Outcome[] => o.filter((x) => x.status === 503 && x.at >= since);
 
 test('ClickHouse killed mid-traffic and restarted: 503 within the timeout, 200 again after, every acknowledged row present', async (t: TestContext) => {
-  const traffic = startTraffic((id) => cwm.post('/webhook/f', { id }, { 'x-github-delivery': id }), { concurrency: 4, prefix: 'chf' });
-  let downAt = 0;
-  try {
-    await waitFor(() => ok(traffic.outcomes).length >= 100, 20_000, '100 rows acknowledged');
-    await ch.kill('SIGKILL');
-    downAt = Date.now();
-    await waitFor(() => unavailable(traffic.outcomes, downAt).length >= 30, 10_000, '503s while ClickHouse is down');
-    await ch.restart();
-    const upAt = Date.now();
-    await waitFor(() => ok(traffic.outcomes, upAt).length >= 100, 20_000, '200s once ClickHouse is back');
-  } finally {
-    await traffic.stop();
-  }
-  const other = traffic.outcomes.filter((o) => o.status !== 200 && o.status !== 503);
-  assert.deepEqual(other.map((o) => `${o.id}:${o.status}`), [], 'every answer is 200 or 503');
-  const slow = unavailable(traffic.outcomes).filter((o) => o.ms > OUTPUT_TIMEOUT_MS + SLACK_MS);
-  assert.deepEqual(slow.map((o) => `${o.id}:${Math.round(o.ms)}ms`), [], '503 within OUTPUT_TIMEOUT_MS');
+  const drill = await outage(cwm, '/webhook/f', ch, OUTPUT_TIMEOUT_MS, 'chf');
   const ids = new Set((await ch.query('SELECT id FROM webhooks.faults')).trim().split('\n'));
-  const acked = ok(traffic.outcomes).map((o) => o.id);
-  const missing = acked.filter((id) => !ids.has(id));
-  assert.deepEqual(missing, [], '2xx answers whose row is missing');
-  t.diagnostic(`clickhouse fault: sent=${traffic.outcomes.length} acked=${acked.length} answered503=${unavailable(traffic.outcomes).length} max503ms=${Math.round(Math.max(...unavailable(traffic.outcomes).map((o) => o.ms)))} rows=${ids.size} missing=${missing.length}`);
+  t.diagnostic(tally('clickhouse fault (rows)', drill, ids));
 });

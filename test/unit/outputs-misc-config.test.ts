@@ -5,29 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { compileWebhook } from '../../src/config/compile.js';
-import type { WebhookConfig } from '../../src/config/schema/webhook.js';
 import { validateConfig } from '../../src/config/validation.js';
-import { LiveConnections } from '../../src/connections/live.js';
-import { ConfigError } from '../../src/errors.js';
 import { deliveryUuid, objectKey } from '../../src/outputs/s3.js';
+import { judgeWebhook } from '../helpers/judge-webhook.js';
 
-const silent = pino({ level: 'silent' });
 
-/** The schema's errors, else compile's ConfigError, else '' (valid). */
-function judge(config: Record<string, unknown>): string {
-  const value = structuredClone(config);
-  const errors = validateConfig('webhook', value);
-  if (errors.length > 0) return `schema: ${JSON.stringify(errors)}`;
-  try {
-    compileWebhook('ns', 'hook', value as WebhookConfig, { logger: silent, connections: new LiveConnections(silent), maxBodyBytes: 1 << 20 });
-    return '';
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message;
-    throw err;
-  }
-}
+const judge = judgeWebhook;
 
 test('s3: CWM configs are valid; prefix and filename_pattern follow CWM’s rules', () => {
   assert.equal(judge({ module: 's3', connection: 'c', 'module-config': { bucket: 'my-webhook-bucket', prefix: 'webhooks/archive', filename_pattern: 'webhook_{timestamp}_{uuid}.json', include_headers: true, content_type: 'application/json' } }), '');

@@ -10,17 +10,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { inflateSync } from 'node:zlib';
-import { pino } from 'pino';
-import { compileWebhook } from '../../src/config/compile.js';
-import type { WebhookConfig } from '../../src/config/schema/webhook.js';
-import { validateConfig } from '../../src/config/validation.js';
-import { LiveConnections } from '../../src/connections/live.js';
 import type { Delivery } from '../../src/delivery/types.js';
-import { ConfigError } from '../../src/errors.js';
 import { decodeJson } from '../../src/http/json-payload.js';
 import { PickleWriter } from '../../src/outputs/python-pickle.js';
 import { floatRepr } from '../../src/outputs/python-repr.js';
 import { rqJob } from '../../src/outputs/redis-rq.js';
+import { judgeWebhook } from '../helpers/judge-webhook.js';
 
 /** Debian's interpreter, where python3-rq is installed (a pyenv python3 earlier on PATH has no rq). */
 const PYTHON = '/usr/bin/python3';
@@ -132,20 +127,10 @@ test("float repr: Python's repr for the shapes where it differs from JavaScript'
   assert.deepEqual(got, JSON.parse(want));
 });
 
-const silent = pino({ level: 'silent' });
 
 /** The schema's errors, else compile's ConfigError, else '' (valid). */
 function judge(moduleConfig: Record<string, unknown>, top: Record<string, unknown> = {}): string {
-  const value = { module: 'redis_rq', connection: 'r', 'module-config': moduleConfig, ...top };
-  const errors = validateConfig('webhook', value);
-  if (errors.length > 0) return `schema: ${JSON.stringify(errors)}`;
-  try {
-    compileWebhook('ns', 'hook', value as WebhookConfig, { logger: silent, connections: new LiveConnections(silent), maxBodyBytes: 1 << 20 });
-    return '';
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message;
-    throw err;
-  }
+  return judgeWebhook({ module: 'redis_rq', connection: 'r', 'module-config': moduleConfig, ...top });
 }
 
 test("redis_rq config: CWM's function-name rules; function required; unknown fields refused", () => {

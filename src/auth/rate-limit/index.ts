@@ -16,8 +16,8 @@ export const rateLimitCheck = defineCheck({
   field: 'rate_limit',
   schema: Type.Object(
     {
-      max_requests: Type.Integer({ minimum: 1 }),
-      window_seconds: Type.Integer({ minimum: 1, maximum: 86400 }),
+      max_requests: Type.Integer({ minimum: 1, default: 100, description: "CWM's default when absent" }),
+      window_seconds: Type.Integer({ minimum: 1, maximum: 86400, default: 60, description: "CWM's default when absent" }),
       enabled: Type.Boolean({ default: true, description: "CWM's switch; false turns the limit off" }),
       connection: Type.Optional({ ...connectionName, description: 'Redis connection shared by all instances; in-process when absent.' }),
     },
