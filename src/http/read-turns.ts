@@ -9,8 +9,10 @@
  * callback drains up to 32 reads (2 MiB, ~3 400 small requests) per socket.
  * Measured with 32 sockets holding 1 MiB of pipelined POSTs each: ~400 ms per
  * loop turn, one accept per turn, /health answered after 2–6 s. With turns, a
- * turn parses at most `resumePerTurn` chunks from heavy sockets, and light
- * connections (probes, senders with one request at a time) never wait.
+ * socket's requests past its share wait for later turns (handled in order, a
+ * bounded number per turn), a turn reads from at most `resumePerTurn` heavy
+ * sockets, and light connections (probes, senders with one request at a
+ * time) never wait.
  */
 import type { Socket } from 'node:net';
 
@@ -25,6 +27,8 @@ export interface ReadHolds {
   throttled: boolean;
   /** Requests dispatched in the current turn. */
   turnRequests: number;
+  /** Requests parsed past the socket's share, in order, handled in later turns. */
+  deferred: (() => void)[] | undefined;
 }
 
 /** What node does itself when a socket's write buffer is full: stop reading; node pauses the parser after the current chunk. */
@@ -49,9 +53,24 @@ export class ReadTurns {
     this.scheduled = false;
     for (const holds of this.counted) holds.turnRequests = 0;
     this.counted.length = 0;
+    // Deferred requests first, round-robin, at most perTurn per socket and perTurn × resumePerTurn in all;
+    // then sockets with nothing deferred read again, resumePerTurn of them.
+    let handled = 0;
     let resumed = 0;
-    for (const [socket, holds] of this.waiting) {
-      if (resumed >= this.resumePerTurn) break;
+    const budget = this.perTurn * this.resumePerTurn;
+    for (const [socket, holds] of [...this.waiting]) {
+      const queue = holds.deferred;
+      if (queue && queue.length > 0) {
+        if (handled >= budget) continue;
+        const now = queue.splice(0, Math.min(this.perTurn, budget - handled));
+        handled += now.length;
+        // Back of the line: the next turn starts with the sockets that waited longest.
+        this.waiting.delete(socket);
+        this.waiting.set(socket, holds);
+        for (const run of now) run();
+        if (queue.length > 0) continue;
+      }
+      if (resumed >= this.resumePerTurn) continue;
       this.waiting.delete(socket);
       holds.throttled = false;
       resumeIfFree(socket, holds);
@@ -66,19 +85,36 @@ export class ReadTurns {
    */
   constructor(private readonly perTurn: number, private readonly resumePerTurn: number) {}
 
-  /** Counts one request dispatched on the socket; past its share, the socket stops reading until its next turn. */
-  count(socket: HttpSocket, holds: ReadHolds): boolean {
+  /**
+   * Admits one request dispatched on the socket: true when `run` was called now. Past the socket's
+   * share in this turn (or behind requests already waiting), the socket stops reading and `run`
+   * waits for a later turn, in order: the parser has already read the rest of its 64 KiB chunk,
+   * and handling it all in this turn is what held the loop.
+   */
+  admit(socket: HttpSocket, holds: ReadHolds, run: () => void): boolean {
     if (holds.turnRequests++ === 0) this.counted.push(holds);
     this.schedule();
-    if (holds.turnRequests <= this.perTurn || holds.throttled) return false;
-    holds.throttled = true;
-    this.waiting.set(socket, holds);
-    stopReading(socket);
-    return true;
+    if (holds.deferred !== undefined && holds.deferred.length > 0) {
+      holds.deferred.push(run);
+      return false;
+    }
+    if (holds.turnRequests <= this.perTurn) {
+      run();
+      return true;
+    }
+    (holds.deferred ??= []).push(run);
+    if (!holds.throttled) {
+      holds.throttled = true;
+      this.waiting.set(socket, holds);
+      stopReading(socket);
+    }
+    return false;
   }
 
-  forget(socket: HttpSocket): void {
+  /** The socket closed: what waited on it is dropped (its answers can no longer be written; none was acknowledged). */
+  forget(socket: HttpSocket, holds: ReadHolds | undefined): void {
     this.waiting.delete(socket);
+    if (holds) holds.deferred = undefined;
   }
 
   private schedule(): void {

@@ -135,7 +135,8 @@ export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResp
     });
     if (draining()) res.setHeader('connection', 'close');
     if (conn && conn.outstanding > options.maxPipelinedRequests) {
-      if (conn.outstanding > 2 * options.maxPipelinedRequests) {
+      // Requests waiting for their turn are not answers being produced: they do not count towards the refusal.
+      if (conn.outstanding - (conn.deferred?.length ?? 0) > 2 * options.maxPipelinedRequests) {
         metrics.backpressure.inc({ action: 'refused' });
         const body = JSON.stringify({ status: 'error', error: 'too many pipelined requests unanswered on this connection' });
         res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': '5', connection: 'close' });
@@ -149,13 +150,16 @@ export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResp
         metrics.backpressure.inc({ action: 'paused' });
       }
     }
-    if (conn && turns.count(socket, conn)) metrics.backpressure.inc({ action: 'throttled' });
-    if (req.url !== undefined && req.url.startsWith('/webhook/')) webhook(req, res);
-    else {
-      // The admin routes never read a body: one still on its way is drained (bounded) after the answer.
-      if (bodyUnread(req)) res.setHeader('connection', 'close');
-      admin(req, res);
-    }
+    const run = (): void => {
+      if (req.url !== undefined && req.url.startsWith('/webhook/')) webhook(req, res);
+      else {
+        // The admin routes never read a body: one still on its way is drained (bounded) after the answer.
+        if (bodyUnread(req)) res.setHeader('connection', 'close');
+        admin(req, res);
+      }
+    };
+    if (!conn) run();
+    else if (!turns.admit(socket, conn, run)) metrics.backpressure.inc({ action: 'throttled' });
   };
 
   // Host is not used for routing; without this option node answers a Host-less request with an empty, non-JSON 400.
@@ -172,7 +176,7 @@ export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResp
     metrics.connectionsOpen.set(open);
     socket.once('close', () => {
       open--;
-      turns.forget(socket);
+      turns.forget(socket, conns.get(socket));
       idle.delete(socket);
       metrics.connectionsOpen.set(open);
     });
@@ -189,7 +193,7 @@ export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResp
       metrics.connectionsRefused.inc({ reason: 'evicted_idle' });
       refusals.warn('evicted_idle', { reason: 'evicted_idle', max_connections: options.maxConnections }, 'MAX_CONNECTIONS reached: closed the oldest connection without a request in progress to make room');
     }
-    const conn: Conn = { outstanding: 0, pipelined: false, throttled: false, turnRequests: 0, resumeScheduled: false, deferredError: undefined, errored: false, last: undefined };
+    const conn: Conn = { outstanding: 0, pipelined: false, throttled: false, turnRequests: 0, deferred: undefined, resumeScheduled: false, deferredError: undefined, errored: false, last: undefined };
     conns.set(socket, conn);
     // node resumes a socket it paused itself when its answers drain (socketOnDrain), whatever else
     // holds it; a socket held by us stops again before the next poll phase reads from it.
