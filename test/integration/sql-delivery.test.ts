@@ -12,6 +12,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { configDirWith, type ConfigDir } from '../helpers/config-dir.js';
 import { startCwm, type CwmProcess } from '../helpers/cwm-process.js';
+import { waitFor } from '../helpers/ports.js';
 import { startMariadb, startPostgres, type SqlServer } from '../helpers/sql-servers.js';
 
 const RUN = randomBytes(4).toString('hex');
@@ -110,7 +111,23 @@ test('postgresql: concurrent deliveries share multi-row INSERTs; a row breaking 
   // 100 at once: unique keys, one key five times (an upsert cannot touch a row twice in one statement), and
   // bodies without the NOT NULL key.
   const bodies = Array.from({ length: 100 }, (_, i) => (i < 90 ? `{"event_id":"b${i}","amount":${i}}` : i < 95 ? `{"event_id":"same","amount":${i}}` : `{"amount":${i}}`));
-  const answers = await Promise.all(bodies.map((b, i) => send(i, b)));
+  // Deterministic batching: the table is locked while the 100 arrive, so the first statements wait on the
+  // lock and every later row queues behind them (without it, a fast machine may commit each row before the
+  // next arrives: one run saw 90 transactions). Released once a statement is seen waiting, well inside
+  // OUTPUT_TIMEOUT_MS (3 s).
+  assert.equal((await send(-1, '{"event_id":"warm","amount":0}')).status, 200, 'the table exists (created at the first delivery)');
+  await pgc.query('BEGIN');
+  let pending: Promise<{ i: number; status: number }[]> | undefined;
+  try {
+    await pgc.query(`LOCK TABLE "${table}" IN EXCLUSIVE MODE`);
+    pending = Promise.all(bodies.map((b, i) => send(i, b)));
+    await waitFor(async () => (await pgc.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'INSERT%'`)).rowCount !== 0, 2000, 'an INSERT waiting on the lock');
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    await pgc.query('COMMIT');
+  }
+  assert.ok(pending);
+  const answers = await pending;
   assert.deepEqual(answers.filter((a) => a.status !== 200).map((a) => a.i), [95, 96, 97, 98, 99], 'only the rows without event_id fail');
   assert.ok(answers.filter((a) => a.i >= 95).every((a) => a.status === 503));
   const { rows } = await pgc.query<{ event_id: string; amount: string; xmin: string }>(`SELECT event_id, amount, xmin::text AS xmin FROM "${table}" WHERE event_id LIKE 'b%' OR event_id = 'same'`);
