@@ -108,28 +108,27 @@ test('postgresql: concurrent deliveries share multi-row INSERTs; a row breaking 
       await res.arrayBuffer();
       return { i, status: res.status };
     });
-  // 100 at once: unique keys, one key five times (an upsert cannot touch a row twice in one statement), and
-  // bodies without the NOT NULL key.
-  const bodies = Array.from({ length: 100 }, (_, i) => (i < 90 ? `{"event_id":"b${i}","amount":${i}}` : i < 95 ? `{"event_id":"same","amount":${i}}` : `{"amount":${i}}`));
-  // Deterministic batching: the table is locked while the 100 arrive, so the first statements wait on the
-  // lock and every later row queues behind them (without it, a fast machine may commit each row before the
-  // next arrives: one run saw 90 transactions). Released once a statement is seen waiting, well inside
-  // OUTPUT_TIMEOUT_MS (3 s).
+  /** Sends the bodies while the table is locked, so rows queue behind the waiting statements and go out in batches. */
+  const sendLocked = async (bodies: readonly string[], first: number): Promise<{ i: number; status: number }[]> => {
+    await pgc.query('BEGIN');
+    let pending: Promise<{ i: number; status: number }[]> | undefined;
+    try {
+      await pgc.query(`LOCK TABLE "${table}" IN EXCLUSIVE MODE`);
+      pending = Promise.all(bodies.map((b, k) => send(first + k, b)));
+      await waitFor(async () => (await pgc.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'INSERT%'`)).rowCount !== 0, 2000, 'an INSERT waiting on the lock');
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await pgc.query('COMMIT');
+    }
+    return pending;
+  };
+  // Deterministic batching: without the lock a fast moment commits each row before the next arrives (one run
+  // saw 90 rows in 90 transactions). Released once a statement is seen waiting, well inside OUTPUT_TIMEOUT_MS (3 s).
   assert.equal((await send(-1, '{"event_id":"warm","amount":0}')).status, 200, 'the table exists (created at the first delivery)');
-  await pgc.query('BEGIN');
-  let pending: Promise<{ i: number; status: number }[]> | undefined;
-  try {
-    await pgc.query(`LOCK TABLE "${table}" IN EXCLUSIVE MODE`);
-    pending = Promise.all(bodies.map((b, i) => send(i, b)));
-    await waitFor(async () => (await pgc.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'INSERT%'`)).rowCount !== 0, 2000, 'an INSERT waiting on the lock');
-    await new Promise((r) => setTimeout(r, 200));
-  } finally {
-    await pgc.query('COMMIT');
-  }
-  assert.ok(pending);
-  const answers = await pending;
-  assert.deepEqual(answers.filter((a) => a.status !== 200).map((a) => a.i), [95, 96, 97, 98, 99], 'only the rows without event_id fail');
-  assert.ok(answers.filter((a) => a.i >= 95).every((a) => a.status === 503));
+  // Wave 1, only good rows: unique keys and one key five times (an upsert cannot touch a row twice in one statement).
+  const good = Array.from({ length: 95 }, (_, i) => (i < 90 ? `{"event_id":"b${i}","amount":${i}}` : `{"event_id":"same","amount":${i}}`));
+  const first = await sendLocked(good, 0);
+  assert.deepEqual(first.filter((a) => a.status !== 200).map((a) => a.i), [], 'every good row is acknowledged');
   const { rows } = await pgc.query<{ event_id: string; amount: string; xmin: string }>(`SELECT event_id, amount, xmin::text AS xmin FROM "${table}" WHERE event_id LIKE 'b%' OR event_id = 'same'`);
   assert.equal(rows.length, 91, 'every acknowledged key is a row');
   assert.ok(rows.some((r) => r.event_id === 'same' && Number(r.amount) >= 90));
@@ -137,6 +136,14 @@ test('postgresql: concurrent deliveries share multi-row INSERTs; a row breaking 
   const transactions = new Set(rows.filter((r) => r.event_id !== 'same').map((r) => r.xmin)).size;
   t.diagnostic(`90 unique rows committed in ${transactions} transactions`);
   assert.ok(transactions < 90, `90 unique rows in ${transactions} transactions`);
+  // Wave 2, good and bad rows in the same batches: a batch one row breaks is retried row by row, so only the
+  // rows without the NOT NULL key fail.
+  const mixed = Array.from({ length: 20 }, (_, i) => (i % 4 === 3 ? `{"amount":${i}}` : `{"event_id":"m${i}","amount":${i}}`));
+  const second = await sendLocked(mixed, 100);
+  assert.deepEqual(second.filter((a) => a.status !== 200).map((a) => a.i), [103, 107, 111, 115, 119], 'only the rows without event_id fail');
+  assert.ok(second.filter((a) => a.status !== 200).every((a) => a.status === 503));
+  const { rowCount } = await pgc.query(`SELECT 1 FROM "${table}" WHERE event_id LIKE 'm%'`);
+  assert.equal(rowCount, 15, 'every good row of the mixed wave is a row');
 });
 
 test('postgresql: hybrid keeps the payload and mapped columns, without headers', async () => {
