@@ -55,10 +55,13 @@ export async function startRedis(opts: { durable?: boolean } = {}): Promise<Redi
 
   const launch = async (): Promise<void> => {
     const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    p.stderr?.resume();
+    let stderr = '';
+    p.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-1000);
+    });
     proc = p;
     await waitFor(async () => {
-      if (p.exitCode !== null) throw new Error(`redis-server exited with ${p.exitCode}`);
+      if (p.exitCode !== null) throw new Error(`redis-server exited with ${p.exitCode}: ${stderr.trim()}`);
       return ping(port);
     }, 10_000, `redis on ${port}`);
   };
