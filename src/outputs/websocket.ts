@@ -7,7 +7,9 @@
  * one backoff policy; the handshake connects through the outbound guard.
  */
 import { Type } from '@sinclair/typebox';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import type * as Ws from 'ws';
+import { lazyModule } from '../connections/lazy-module.js';
 import { reconnectDelayMs } from '../connections/backoff.js';
 import { checkTargetHost, guardedLookup, hostOf, type OutboundPolicy } from '../connections/outbound-guard.js';
 import type { Delivery } from '../delivery/types.js';
@@ -16,6 +18,9 @@ import { stringEnum } from '../schema-kit.js';
 import { jsonSafePayload } from './envelope.js';
 import { policyOf } from './http-webhook.js';
 import { defineOutput } from './types.js';
+
+/** ws is loaded with the first connection: processes without websocket outputs never load it. */
+const wsModule = lazyModule<typeof Ws>('ws');
 
 interface Waiter {
   resolve(): void;
@@ -50,7 +55,7 @@ class Link {
   async open(signal: AbortSignal): Promise<WebSocket> {
     if (this.closed) throw new UnavailableError('websocket output is closed');
     const s = this.socket;
-    if (s?.readyState === WebSocket.OPEN) return s;
+    if (s?.readyState === wsModule().WebSocket.OPEN) return s;
     if (this.started) throw new UnavailableError('websocket target is not connected (reconnecting)');
     this.opened ??= this.connect();
     return abortable(this.opened, signal);
@@ -58,7 +63,7 @@ class Link {
 
   private connect(): Promise<WebSocket> {
     return new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(this.o.url, { headers: this.o.headers, handshakeTimeout: this.o.handshakeMs, lookup: guardedLookup(this.o.policy), followRedirects: false, perMessageDeflate: false });
+      const ws = new (wsModule().WebSocket)(this.o.url, { headers: this.o.headers, handshakeTimeout: this.o.handshakeMs, lookup: guardedLookup(this.o.policy), followRedirects: false, perMessageDeflate: false });
       this.socket = ws;
       let settled = false;
       ws.on('open', () => {

@@ -8,6 +8,8 @@ import { tooManyRequests, type RateLimit } from './types.js';
 
 export function memoryRateLimit(limit: RateLimit, now: () => number): CheckRun {
   const windowMs = limit.windowSeconds * 1000;
+  // Captured as a number, not through `limit`: the object would stay alive once per webhook.
+  const maxRequests = limit.maxRequests;
   let windowStart = -Infinity;
   let count = 0;
   return () => {
@@ -16,7 +18,7 @@ export function memoryRateLimit(limit: RateLimit, now: () => number): CheckRun {
       windowStart = t;
       count = 0;
     }
-    if (count >= limit.maxRequests) return tooManyRequests(windowStart + windowMs - t);
+    if (count >= maxRequests) return tooManyRequests(windowStart + windowMs - t);
     count++;
     return null;
   };
