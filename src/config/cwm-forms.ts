@@ -18,6 +18,11 @@
  *   has none of its own, as CWM builds each entry from the webhook's config.
  * - s3 connections' `access_key_id` / `secret_access_key` (CWM's agent docs)
  *   are `aws_access_key_id` / `aws_secret_access_key`.
+ * - http_webhook's `module-config.custom_headers` (CWM's agent docs: "additional
+ *   headers to add") is `headers`, the field CWM's module reads. CWM itself
+ *   ignored it and sent no extra header; cwm sends them, as the docs say.
+ * In each rename the canonical name wins: given both, the alias is left for
+ * the schema to refuse.
  */
 import { findOutput } from '../outputs/registry.js';
 import type { EntryKind } from './validation.js';
@@ -53,9 +58,22 @@ function redisBlock(output: Record<string, unknown>): void {
   delete output.redis;
 }
 
+/** `alias` becomes `name` unless `name` is there already. */
+function renameAlias(value: Record<string, unknown>, alias: string, name: string): void {
+  if (!Object.hasOwn(value, alias) || Object.hasOwn(value, name)) return;
+  value[name] = value[alias];
+  delete value[alias];
+}
+
+function httpHeadersAlias(output: Record<string, unknown>): void {
+  const config = output['module-config'];
+  if (output.module === 'http_webhook' && isObject(config)) renameAlias(config, 'custom_headers', 'headers');
+}
+
 function normalizeOutput(output: Record<string, unknown>, defaults: ReadonlyMap<string, string>): void {
   defaultConnection(output, defaults);
   redisBlock(output);
+  httpHeadersAlias(output);
 }
 
 const INHERITED = ['topic', 'queue_name'] as const;
@@ -74,11 +92,7 @@ const S3_KEY_ALIASES: readonly (readonly [string, string])[] = [
 
 function normalizeConnection(value: Record<string, unknown>): unknown {
   if (value.type !== 's3') return value;
-  for (const [alias, name] of S3_KEY_ALIASES) {
-    if (!Object.hasOwn(value, alias) || Object.hasOwn(value, name)) continue;
-    value[name] = value[alias];
-    delete value[alias];
-  }
+  for (const [alias, name] of S3_KEY_ALIASES) renameAlias(value, alias, name);
   return value;
 }
 

@@ -34,6 +34,8 @@ before(async () => {
     slow: { module: 'http_webhook', 'module-config': { url: `${base}/slow`, timeout: 0.5 } },
     // CWM's docs (docs/ and config/development/webhooks.json), with the target made local.
     cwm_doc: { data_type: 'json', module: 'http_webhook', 'module-config': { url: `${base}/webhooks`, method: 'POST', forward_headers: true, headers: { 'X-Custom-Header': 'value' }, timeout: 30 }, authorization: 'Bearer fwd-secret' },
+    // CWM's agent docs name the added headers custom_headers (its module reads `headers`).
+    cwm_custom: { module: 'http_webhook', 'module-config': { url: `${base}/custom`, custom_headers: { 'X-Source': 'webhook-processor' } } },
     private_ip: { module: 'http_webhook', 'module-config': { url: 'http://10.1.2.3/x' } },
     metadata: { module: 'http_webhook', 'module-config': { url: 'http://169.254.169.254/latest/meta-data' } },
     unlisted: { module: 'http_webhook', 'module-config': { url: `${base}/x`, allowed_hosts: ['api.example.com'] } },
@@ -88,6 +90,13 @@ test("CWM's documented http_webhook config delivers end to end", async () => {
   assert.equal(got?.headers['x-custom-header'], 'value');
   assert.equal(got?.headers.authorization, undefined);
   assert.deepEqual(JSON.parse(got?.body.toString() ?? '{}'), { id: 'doc-1', event: 'push' });
+});
+
+test("custom_headers from CWM's agent docs are sent as headers", async () => {
+  const res = await cwm.post('/webhook/cwm_custom', { id: 'custom-1' });
+  assert.equal(res.status, 200, await res.text());
+  const got = target.received.find((r) => r.path === '/custom');
+  assert.equal(got?.headers['x-source'], 'webhook-processor');
 });
 
 test('private, metadata and unlisted targets are refused at config time, with a pointer', async () => {

@@ -71,6 +71,19 @@ test('s3 connections: access_key_id / secret_access_key are the aws_ names; the 
   assert.deepEqual(normalizeCwmForms('connection', { type: 'redis', access_key_id: 'a' }), { type: 'redis', access_key_id: 'a' });
 });
 
+test('http_webhook custom_headers (CWM\'s docs) is headers; given both, headers wins and custom_headers is refused', () => {
+  const env = { envAllowlist: /^CWM_/, env: {} };
+  const out = normalizeCwmForms('webhook', { module: 'http_webhook', 'module-config': { url: 'https://api.example.com/h', custom_headers: { 'X-Source': 'cwm' } } }) as { 'module-config': Record<string, unknown> };
+  assert.deepEqual(out['module-config'], { url: 'https://api.example.com/h', headers: { 'X-Source': 'cwm' } });
+  assert.deepEqual(judgeConfig('webhook', { module: 'http_webhook', 'module-config': { url: 'https://api.example.com/h', custom_headers: { 'X-Source': 'cwm' } } }, env), []);
+  const both = judgeConfig('webhook', { module: 'http_webhook', 'module-config': { url: 'https://api.example.com/h', headers: { a: 'b' }, custom_headers: { c: 'd' } } }, env);
+  assert.ok(both.some((e) => e.includes('custom_headers')), both.join('; '));
+  const chained = normalizeCwmForms('webhook', { chain: [{ module: 'http_webhook', 'module-config': { url: 'https://x.example/h', custom_headers: { k: 'v' } } }] }) as { chain: { 'module-config': Record<string, unknown> }[] };
+  assert.deepEqual(chained.chain[0]?.['module-config'].headers, { k: 'v' });
+  const other = normalizeCwmForms('webhook', { module: 'websocket', 'module-config': { url: 'ws://x.example', custom_headers: { k: 'v' } } }) as { 'module-config': Record<string, unknown> };
+  assert.ok(Object.hasOwn(other['module-config'], 'custom_headers'), 'only http_webhook has the alias');
+});
+
 test('a "__proto__" output name or key stays an ordinary field through the rewrite', () => {
   const value = JSON.parse('{"module":"redis_publish","__proto__":{"connection":"evil"}}') as Record<string, unknown>;
   const out = normalizeCwmForms('webhook', value, defaults) as Record<string, unknown>;
