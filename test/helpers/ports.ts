@@ -20,7 +20,13 @@ function ephemeralLow(): number {
 
 const RANGE_LOW = 10_000;
 const RANGE_HIGH = Math.max(RANGE_LOW + 1000, ephemeralLow());
-const handedOut = new Set<number>();
+const SPAN = RANGE_HIGH - RANGE_LOW;
+/**
+ * Each test process walks the range from its own starting point (spread by
+ * its pid), so two test files running at once draw from different stretches:
+ * random draws from one shared range would meet now and then.
+ */
+let next = (process.pid * 7919) % SPAN;
 
 function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -33,13 +39,10 @@ function bindable(port: number): Promise<boolean> {
 
 /** A TCP port free on 127.0.0.1 right now, below the ephemeral range, never handed out twice by one process. */
 export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = RANGE_LOW + Math.floor(Math.random() * (RANGE_HIGH - RANGE_LOW));
-    if (handedOut.has(port)) continue;
-    if (await bindable(port)) {
-      handedOut.add(port);
-      return port;
-    }
+  for (let attempt = 0; attempt < SPAN; attempt++) {
+    const port = RANGE_LOW + next;
+    next = (next + 1) % SPAN;
+    if (await bindable(port)) return port;
   }
   throw new Error(`no free port found in ${RANGE_LOW}-${RANGE_HIGH - 1}`);
 }

@@ -4,7 +4,7 @@
  * benchmark cannot rot. Timing goals are not asserted: smoke runs are too
  * short, and CI machines too shared, for them to mean anything.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -15,12 +15,31 @@ import { tempDir } from '../helpers/temp-dir.js';
 
 const RUN = join(import.meta.dirname, '..', '..', 'bench', 'run.js');
 
-test('npm run bench -- --smoke reports numbers for every scenario', { timeout: 170_000 }, async () => {
+/**
+ * The bench runs in a process group of its own; the whole group (cwm, bare
+ * server, etcd, Redis, wrk) is killed when the test ends or is cancelled, so
+ * a timed-out run leaves nothing behind (one once left cwm and bare servers
+ * running under load).
+ */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // the group is gone already
+  }
+}
+
+test('npm run bench -- --smoke reports numbers for every scenario', { timeout: 170_000 }, async (t: TestContext) => {
   const dir = tempDir('cwm-bench-smoke-');
+  let pid: number | undefined;
+  const cancelled = (): void => killGroup(pid);
+  t.signal.addEventListener('abort', cancelled, { once: true });
   try {
     const json = join(dir, 'results.json');
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const p = spawn(process.execPath, [RUN, '--smoke', '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, [RUN, '--smoke', '--json', json], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      pid = p.pid;
       let out = '';
       let err = '';
       p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -39,6 +58,8 @@ test('npm run bench -- --smoke reports numbers for every scenario', { timeout: 1
       for (const f of r.figures) assert.ok(stdout.includes(f.measure), `table lacks ${f.measure}`);
     }
   } finally {
+    t.signal.removeEventListener('abort', cancelled);
+    killGroup(pid);
     rmSync(dir, { recursive: true, force: true });
   }
 });
