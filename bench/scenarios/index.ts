@@ -13,6 +13,6 @@ import { manyWebhooksScenario } from './many-webhooks.js';
 import { outputsScenario } from './outputs.js';
 import { securityScenario } from './security.js';
 import { watchEventScenario } from './watch-event.js';
-import { webhookMemoryScenario } from './webhook-memory.js';
+import { microScenario } from './micro.js';
 
-export const SCENARIOS: readonly Scenario[] = [httpScenario, securityScenario, authScenario, outputsScenario, manyWebhooksScenario, etcdConfigScenario, webhookMemoryScenario, watchEventScenario, configStormScenario, durableScenario, abScenario];
+export const SCENARIOS: readonly Scenario[] = [httpScenario, securityScenario, authScenario, outputsScenario, manyWebhooksScenario, etcdConfigScenario, microScenario, watchEventScenario, configStormScenario, durableScenario, abScenario];

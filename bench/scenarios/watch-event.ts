@@ -4,24 +4,16 @@
  * measured in-process so that etcd and HTTP add no noise: the ratio shows
  * whether per-event work grows with the number of keys.
  */
-import { pino } from 'pino';
 import { gridEntries, logHookValue } from '../../test/helpers/etcd-seed.js';
-import { ConfigManager } from '../../src/config/manager.js';
 import { parseKey, type EntryKey } from '../../src/config/keys.js';
 import type { RawEntry } from '../../src/config/provider.js';
-import { LiveConnections } from '../../src/connections/live.js';
-import { Metrics } from '../../src/observability/metrics.js';
 import { median } from '../lib/compare.js';
+import { inProcessManager } from '../lib/in-process-manager.js';
 import type { Scenario } from '../lib/scenario.js';
 
 function entry(key: string, value: string): RawEntry {
   const parsed = parseKey('/cwm/', key) as EntryKey;
   return { key: parsed, value, source: key };
-}
-
-function manager(): ConfigManager {
-  const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: true }));
-  return new ConfigManager({ logger, metrics: new Metrics({ defaultMetrics: false }), connections: new LiveConnections(logger), maxBodyBytes: 1024 * 1024, envAllowlist: /^CWM_/ });
 }
 
 /**
@@ -30,7 +22,7 @@ function manager(): ConfigManager {
  * runs in its own macrotask, so the promises of closed webhooks settle in between.
  */
 async function upsertCost(loaded: number, events: number): Promise<number> {
-  const m = manager();
+  const m = inProcessManager();
   m.replaceAll(gridEntries(loaded / 5, 5).map((e) => entry(e.key, e.value)));
   const samples: number[] = [];
   const value = logHookValue('event');

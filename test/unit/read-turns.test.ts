@@ -34,7 +34,7 @@ test('past perTurn requests in one turn: reading stops, the rest are handled in 
   const handled: number[] = [];
   const turns = new ReadTurns(3, 1);
   const a = fakeSocket('a', log);
-  const now = Array.from({ length: 7 }, (_, i) => turns.admit(a.socket, a.holds, () => handled.push(i)));
+  const now = Array.from({ length: 7 }, (_, i) => turns.admit(a.socket, a.holds, (n: number) => handled.push(n), i));
   assert.deepEqual(now, [true, true, true, false, false, false, false]);
   assert.deepEqual(handled, [0, 1, 2]);
   assert.equal(a.socket._paused, true);
@@ -47,7 +47,7 @@ test('past perTurn requests in one turn: reading stops, the rest are handled in 
   assert.equal(a.holds.throttled, false);
   assert.equal(a.socket._paused, false);
   assert.deepEqual(log, ['a:pause', 'a:parser-resume', 'a:resume']);
-  assert.equal(turns.admit(a.socket, a.holds, () => handled.push(7)), true, 'a new turn, a new share');
+  assert.equal(turns.admit(a.socket, a.holds, (n: number) => handled.push(n), 7), true, 'a new turn, a new share');
 });
 
 test('light sockets are never held; waiting sockets come back resumePerTurn at a time, oldest first', async () => {
@@ -55,9 +55,9 @@ test('light sockets are never held; waiting sockets come back resumePerTurn at a
   const turns = new ReadTurns(1, 1);
   const [a, b, light] = [fakeSocket('a', log), fakeSocket('b', log), fakeSocket('light', log)];
   let ran = 0;
-  for (let i = 0; i < 2; i++) turns.admit(a.socket, a.holds, () => ran++);
-  for (let i = 0; i < 2; i++) turns.admit(b.socket, b.holds, () => ran++);
-  assert.equal(turns.admit(light.socket, light.holds, () => ran++), true);
+  for (let i = 0; i < 2; i++) turns.admit(a.socket, a.holds, () => ran++, undefined);
+  for (let i = 0; i < 2; i++) turns.admit(b.socket, b.holds, () => ran++, undefined);
+  assert.equal(turns.admit(light.socket, light.holds, () => ran++, undefined), true);
   assert.equal(ran, 3);
   await nextTurn();
   assert.equal(ran, 4, "a's waiting request ran (budget 1)");
@@ -73,8 +73,8 @@ test('a socket held for another reason (too many answers outstanding) is not res
   const log: string[] = [];
   const turns = new ReadTurns(1, 4);
   const a = fakeSocket('a', log);
-  turns.admit(a.socket, a.holds, () => {});
-  turns.admit(a.socket, a.holds, () => {});
+  turns.admit(a.socket, a.holds, () => {}, undefined);
+  turns.admit(a.socket, a.holds, () => {}, undefined);
   a.holds.pipelined = true;
   await nextTurn();
   await nextTurn();
@@ -83,7 +83,7 @@ test('a socket held for another reason (too many answers outstanding) is not res
   assert.ok(!log.includes('a:resume'));
   const b = fakeSocket('b', log);
   let ran = 0;
-  for (let i = 0; i < 3; i++) turns.admit(b.socket, b.holds, () => ran++);
+  for (let i = 0; i < 3; i++) turns.admit(b.socket, b.holds, () => ran++, undefined);
   turns.forget(b.socket, b.holds);
   await nextTurn();
   assert.equal(ran, 1, 'requests of a closed socket are not handled');
