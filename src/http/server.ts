@@ -87,17 +87,13 @@ export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResp
    * log webhook's CPU and doubled its p99 (bench ab, 10 rounds, this build with and without).
    */
   const sockets = new Set<Socket>();
-  /** Answers on a socket without connection state (none expected): kept apart so shutdown still reaches them. */
-  const stray = new Set<ServerResponse>();
   const turns = new ReadTurns(options.maxPipelinedRequests, HEAVY_SOCKETS_PER_TURN);
-  let open = 0;
   const refusals = new ThrottledLog(logger, { event: 'connection_refused', intervalMs: options.logSummaryIntervalMs, suppressed: metrics.suppressedLogLines });
   const pressure = new ThrottledLog(logger, { event: 'backpressure', intervalMs: options.logSummaryIntervalMs, suppressed: metrics.suppressedLogLines });
 
   /*
    * The per-response handlers are made once per server, not per request: `this` is the response,
-   * its request and socket come from it. Three closures and once-wrappers per request cost ~10%
-   * of a log webhook's CPU (bench http-log, this build with and without them).
+   * its request and socket come from it (no closures or once-wrappers to allocate per request).
    */
   // 'prefinish', not 'finish': node's own finish handler runs first otherwise, dumps the
   // body uncounted and calls socket.destroySoon() with the upload still arriving, which
@@ -114,10 +110,7 @@ export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResp
       pressure.warn('destroyed', { queued_bytes: socket.writableLength, limit: options.maxQueuedResponseBytes }, 'client leaves its answers unread; connection closed');
       socket.destroy();
     }
-    if (!conn) {
-      stray.delete(this);
-      return;
-    }
+    if (!conn) return;
     const at = conn.answering.indexOf(this);
     if (at !== -1) conn.answering.splice(at, 1);
     conn.outstanding--;
@@ -162,8 +155,8 @@ export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResp
       conn.last = req;
       idle.delete(socket);
     }
-    if (conn) conn.answering.push(res);
-    else stray.add(res);
+    // Every socket gets its state on 'connection' (one refused at capacity is destroyed before any request).
+    conn?.answering.push(res);
     res.on('prefinish', onPrefinish);
     res.on('close', onClose);
     if (draining()) res.setHeader('connection', 'close');
@@ -197,17 +190,15 @@ export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResp
   server.keepAliveTimeout = 5_000;
 
   server.on('connection', (socket: Socket) => {
-    open++;
-    metrics.connectionsOpen.set(open);
     sockets.add(socket);
+    metrics.connectionsOpen.set(sockets.size);
     socket.once('close', () => {
-      open--;
       sockets.delete(socket);
       turns.forget(socket, conns.get(socket));
       idle.delete(socket);
-      metrics.connectionsOpen.set(open);
+      metrics.connectionsOpen.set(sockets.size);
     });
-    if (open > options.maxConnections) {
+    if (sockets.size > options.maxConnections) {
       const oldest = idle.values().next();
       if (oldest.done === true) {
         metrics.connectionsRefused.inc({ reason: 'at_capacity' });
@@ -239,7 +230,6 @@ export function createHttpServer(webhook: (req: IncomingMessage, res: ServerResp
         if (!res.headersSent) res.setHeader('connection', 'close');
       };
       for (const socket of sockets) conns.get(socket)?.answering.forEach(close);
-      stray.forEach(close);
     },
     close(): void {
       refusals.close();
