@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Ports are drawn below the kernel's ephemeral range. A port the kernel hands
@@ -23,10 +25,42 @@ const RANGE_HIGH = Math.max(RANGE_LOW + 1000, ephemeralLow());
 const SPAN = RANGE_HIGH - RANGE_LOW;
 /**
  * Each test process walks the range from its own starting point (spread by
- * its pid), so two test files running at once draw from different stretches:
- * random draws from one shared range would meet now and then.
+ * its pid), so two test files running at once mostly draw from different
+ * stretches. Walks still meet (pids 23 apart start 7 ports apart), and a
+ * bind check alone cannot see a port whose owner is down for a moment: a
+ * fault test kills its broker, another test file draws the free port, and
+ * the restarted broker's port now answers for someone else. So every draw is
+ * also claimed by a file that names the claiming pid; a claim whose process
+ * is gone is taken over, and each process removes its claims when it exits.
  */
 let next = (process.pid * 7919) % SPAN;
+const CLAIMS = join(tmpdir(), 'cwm-test-ports');
+const mine: string[] = [];
+
+function alivePid(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True when this process now holds the port's claim file. */
+function claim(port: number): boolean {
+  const file = join(CLAIMS, String(port));
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const owner = Number(readFileSync(file, 'utf8'));
+    if (owner > 0 && (owner === process.pid || alivePid(owner))) return false;
+    writeFileSync(file, String(process.pid)); // the claimant is gone: a stale claim
+  }
+  if (mine.length === 0) process.once('exit', () => mine.forEach((f) => rmSync(f, { force: true })));
+  mine.push(file);
+  return true;
+}
 
 function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -37,12 +71,17 @@ function bindable(port: number): Promise<boolean> {
   });
 }
 
-/** A TCP port free on 127.0.0.1 right now, below the ephemeral range, never handed out twice by one process. */
+/**
+ * A TCP port free on 127.0.0.1 right now, below the ephemeral range, claimed
+ * for the life of this process: no test process on the machine is handed it
+ * again while this one runs, even while the service on it is stopped.
+ */
 export async function freePort(): Promise<number> {
+  mkdirSync(CLAIMS, { recursive: true });
   for (let attempt = 0; attempt < SPAN; attempt++) {
     const port = RANGE_LOW + next;
     next = (next + 1) % SPAN;
-    if (await bindable(port)) return port;
+    if ((await bindable(port)) && claim(port)) return port;
   }
   throw new Error(`no free port found in ${RANGE_LOW}-${RANGE_HIGH - 1}`);
 }
