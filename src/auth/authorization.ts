@@ -1,5 +1,5 @@
 /** `authorization`: the Authorization header must equal the configured value exactly (e.g. "Bearer x"). */
-import { digestOf, matchesDigest } from './constant-time.js';
+import { SecretDigest } from './constant-time.js';
 import { headerValue } from './request-headers.js';
 import { unauthorized } from './rejections.js';
 import { secret } from './schema-parts.js';
@@ -16,7 +16,7 @@ export const authorizationCheck = defineCheck({
   // Only the scheme word of the expected value ("Bearer"), never the value itself.
   describe: (config) => (/^bearer\s/i.test(config) ? { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <token> (a static token)' } : { type: 'apiKey', in: 'header', name: 'Authorization', description: 'a static Authorization header value' }),
   compile(expected) {
-    const digest = digestOf(expected);
-    return (req) => (matchesDigest(digest, headerValue(req.headers, 'authorization')) ? null : rejection);
+    const secret = new SecretDigest(expected);
+    return (req) => (secret.matches(headerValue(req.headers, 'authorization')) ? null : rejection);
   },
 });

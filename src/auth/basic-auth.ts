@@ -1,6 +1,6 @@
 /** `basic_auth`: RFC 7617 credentials; user and password are both compared, in constant time. */
 import { Type } from '@sinclair/typebox';
-import { digestOf, matchesDigest } from './constant-time.js';
+import { SecretDigest } from './constant-time.js';
 import { headerValue } from './request-headers.js';
 import { unauthorized } from './rejections.js';
 import { secret } from './schema-parts.js';
@@ -27,13 +27,13 @@ export const basicAuthCheck = defineCheck({
   order: 30,
   describe: () => ({ type: 'http', scheme: 'basic', description: 'HTTP Basic authentication' }),
   compile(config) {
-    const userDigest = digestOf(config.username);
-    const passwordDigest = digestOf(config.password);
+    const user = new SecretDigest(config.username);
+    const password = new SecretDigest(config.password);
     return (req) => {
       const given = credentials(headerValue(req.headers, 'authorization'));
       // Both comparisons always run: which half was wrong must not show in the timing.
-      const userOk = matchesDigest(userDigest, given?.user);
-      const passwordOk = matchesDigest(passwordDigest, given?.password);
+      const userOk = user.matches(given?.user);
+      const passwordOk = password.matches(given?.password);
       return userOk && passwordOk ? null : rejection;
     };
   },

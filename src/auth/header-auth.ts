@@ -4,7 +4,7 @@
  * caseFolded) compares both sides lower-cased, still as fixed-length digests.
  */
 import { Type } from '@sinclair/typebox';
-import { caseFolded, caseSensitive, digestOf, matchesDigest } from './constant-time.js';
+import { caseFolded, caseSensitive, SecretDigest } from './constant-time.js';
 import { headerValue } from './request-headers.js';
 import { unauthorized } from './rejections.js';
 import { headerName, secret } from './schema-parts.js';
@@ -20,8 +20,8 @@ export const headerAuthCheck = defineCheck({
   compile(config) {
     const name = config.header_name.toLowerCase();
     const fold = caseFolded(config.case_sensitive);
-    const digest = digestOf(fold(config.api_key));
+    const secret = new SecretDigest(fold(config.api_key));
     const rejection = unauthorized(`missing or invalid ${config.header_name} header`);
-    return (req) => (matchesDigest(digest, fold(headerValue(req.headers, name))) ? null : rejection);
+    return (req) => (secret.matches(fold(headerValue(req.headers, name))) ? null : rejection);
   },
 });

@@ -1,6 +1,6 @@
 /** `query_auth`: a static API key in a named query parameter, compared in constant time; `case_sensitive` as for header_auth. */
 import { Type } from '@sinclair/typebox';
-import { caseFolded, caseSensitive, digestOf, matchesDigest } from './constant-time.js';
+import { caseFolded, caseSensitive, SecretDigest } from './constant-time.js';
 import { unauthorized } from './rejections.js';
 import { secret } from './schema-parts.js';
 import { defineCheck } from './types.js';
@@ -13,8 +13,8 @@ export const queryAuthCheck = defineCheck({
   describe: (config) => ({ type: 'apiKey', in: 'query', name: config.parameter_name, description: `a static API key in the ${config.parameter_name} query parameter` }),
   compile(config) {
     const fold = caseFolded(config.case_sensitive);
-    const digest = digestOf(fold(config.api_key));
+    const secret = new SecretDigest(fold(config.api_key));
     const rejection = unauthorized(`missing or invalid ${config.parameter_name} query parameter`);
-    return (req) => (matchesDigest(digest, fold(req.query.get(config.parameter_name) ?? undefined)) ? null : rejection);
+    return (req) => (secret.matches(fold(req.query.get(config.parameter_name) ?? undefined)) ? null : rejection);
   },
 });

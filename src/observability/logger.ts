@@ -14,7 +14,6 @@ export function redactPaths(): string[] {
 
 const CENSOR = '[redacted]';
 
-
 /**
  * A child for per-request lines whose top-level fields the caller controls.
  * pino's generic path redaction costs about 40% of such a line, so it is
@@ -43,34 +42,51 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Buffer.isBuffer(value);
 }
 
-/** A shallow copy that stays an array when it was one. */
-function shallowCopy(value: Record<string, unknown>): Record<string, unknown> {
-  return Array.isArray(value) ? ([...(value as unknown[])] as unknown as Record<string, unknown>) : { ...value };
-}
+const SENSITIVE = new Set(SENSITIVE_KEYS);
 
-/** `value` with its own `names` censored; a copy only when something was censored. */
-function censorOwn(value: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+/**
+ * `value` (an object, not an array: JSON gives arrays no named keys) with its
+ * sensitive keys censored; a copy only when one was there. One pass over its
+ * keys against a Set: ~0.7× the time of looking each sensitive name up with
+ * Object.hasOwn (bench scenario micro, a GitHub push payload and its headers).
+ */
+function censorOwn(value: Record<string, unknown>): Record<string, unknown> {
   let copy: Record<string, unknown> | undefined;
-  for (const name of names) {
-    if (!Object.hasOwn(value, name)) continue;
-    copy ??= shallowCopy(value);
-    copy[name] = CENSOR;
+  for (const key in value) {
+    if (!SENSITIVE.has(key) || !Object.hasOwn(value, key)) continue;
+    copy ??= { ...value };
+    copy[key] = CENSOR;
   }
   return copy ?? value;
+}
+
+/** A child one level down as the `*.*.name` paths leave it: objects censored, arrays (indices only) as they are. */
+function censorChild(child: unknown): unknown {
+  return isObject(child) && !Array.isArray(child) ? censorOwn(child) : child;
 }
 
 /** `value` as the logger's wildcard redaction would write it when it is a top-level field (arrays included). */
 export function censorNested<T>(value: T): T {
   if (!isObject(value)) return value;
-  let out: Record<string, unknown> = censorOwn(value, SENSITIVE_KEYS);
+  if (Array.isArray(value)) {
+    let out: unknown[] = value;
+    for (let i = 0; i < value.length; i++) {
+      const child: unknown = value[i];
+      const censored = censorChild(child);
+      if (censored === child) continue;
+      if (out === value) out = [...(value as unknown[])];
+      out[i] = censored;
+    }
+    return out as T;
+  }
+  let out = censorOwn(value);
   let copied = out !== value;
-  for (const key of Object.keys(out)) {
+  for (const key in out) {
     const child = out[key];
-    if (!isObject(child)) continue;
-    const censored = censorOwn(child, SENSITIVE_KEYS);
-    if (censored === child) continue;
+    const censored = censorChild(child);
+    if (censored === child || !Object.hasOwn(out, key)) continue;
     if (!copied) {
-      out = shallowCopy(out);
+      out = { ...out };
       copied = true;
     }
     out[key] = censored;

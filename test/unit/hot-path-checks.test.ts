@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeJson, mayOverflow, PayloadError } from '../../src/http/json-payload.js';
-import { escapeControls } from '../../src/observability/log-destination.js';
+import { encodeEscaped } from '../../src/observability/log-destination.js';
 
 const REFERENCE_OVERFLOW = /\d[eE][+]?\d{3}|\d{100}/;
 const REFERENCE_CONTROLS = /[\u007f-\u009f]/g;
@@ -45,11 +45,12 @@ test('bodies that overflow are refused; others parse as before', () => {
   assert.deepEqual(decodeJson(Buffer.from('{"n":1e300,"m":1e-400,"k":12345678901234567890}'), 64), { n: 1e300, m: 0, k: 12345678901234567890 });
 });
 
-test('the log line escape agrees with escaping every DEL and C1 control, and returns plain lines unchanged', () => {
+test('the log batch encoding agrees with escaping every DEL and C1 control, and encodes plain text unchanged', () => {
   const reference = (line: string): string => line.replace(REFERENCE_CONTROLS, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
   const cases = ['{"a":"plain"}', '{"a":"\u007f"}', '{"a":"\u0085x\u009f"}', '{"a":"é ü \u00a0"}', '{"a":"\u2028 😀"}', '{"a":"\ud800"}', ''];
-  for (const line of cases) assert.equal(escapeControls(line), reference(line), JSON.stringify(line));
-  for (const line of samples(2000, 'ab"{}\u007f\u0080\u0090\u009f\u00a0é😀', 60)) assert.equal(escapeControls(line), reference(line), JSON.stringify(line));
+  const same = (line: string): void => assert.deepEqual(encodeEscaped(line), Buffer.from(reference(line)), JSON.stringify(line));
+  cases.forEach(same);
+  for (const line of samples(2000, 'ab"{}\u007f\u0080\u0090\u009f\u00a0©é😀', 60)) same(line);
   const plain = '{"level":30,"msg":"webhook received"}';
-  assert.equal(escapeControls(plain), plain);
+  assert.equal(encodeEscaped(plain).toString(), plain);
 });

@@ -27,13 +27,23 @@ const outputFields = {
   queue_name: Type.Optional(Type.String({ minLength: 1, description: "CWM's top-level queue name (rabbitmq, redis_rq); module-config.queue_name wins." })),
 };
 
-/** Per module: module-config against its schema (defaults filled), connection required when it uses one. */
+/** Where a module's module-config schema and a check's schema live in the published schema's `definitions`. */
+const moduleConfigDef = (module: string): string => `module-config-${module}`;
+const checkDef = (field: string): string => `check-${field}`;
+const ref = (def: string): { $ref: string } => ({ $ref: `#/definitions/${def}` });
+
+/**
+ * Per module: module-config against its schema (defaults filled), connection required when it uses one.
+ * The module schemas are referenced, not inlined: the webhook's own output and each chain entry share
+ * them, and the generated validator is one small function per definition instead of one ~600 KB
+ * function that V8 never optimizes (validating 25 000 webhooks: 190 → ~20 ms).
+ */
 function moduleRules(): { allOf: Record<string, unknown>[] } {
   return {
     allOf: OUTPUT_MODULES.map((m) => ({
       if: { properties: { module: { enum: [m.name, ...m.aliases] } }, required: ['module'] },
       then: {
-        properties: { 'module-config': { ...m.schema, default: {} } },
+        properties: { 'module-config': { ...ref(moduleConfigDef(m.name)), default: {} } },
         ...(m.connectionTypes.length > 0 ? { required: ['connection'] } : {}),
       },
     })),
@@ -118,11 +128,13 @@ function nullable(schema: TSchema): Record<string, unknown> {
 export function webhookSchema(): Record<string, unknown> {
   const rules = moduleRules();
   const properties: Record<string, unknown> = { ...webhookBase.properties };
-  properties.chain = {
-    ...webhookBase.properties.chain,
-    items: { ...outputEntry, ...rules },
-  };
-  for (const check of CHECKS) properties[check.field] = nullable(check.schema);
+  const definitions: Record<string, unknown> = { 'chain-entry': { ...outputEntry, ...rules } };
+  properties.chain = { ...webhookBase.properties.chain, items: ref('chain-entry') };
+  for (const m of OUTPUT_MODULES) definitions[moduleConfigDef(m.name)] = m.schema;
+  for (const check of CHECKS) {
+    definitions[checkDef(check.field)] = nullable(check.schema);
+    properties[check.field] = ref(checkDef(check.field));
+  }
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://cwm.dev/schema/webhook.schema.json',
@@ -136,5 +148,6 @@ export function webhookSchema(): Record<string, unknown> {
       { required: ['module'], not: { required: ['chain'] } },
       { required: ['chain'], not: { required: ['module'] } },
     ],
+    definitions,
   };
 }
