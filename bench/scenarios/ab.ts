@@ -7,6 +7,7 @@
  * environment variables to one side, e.g. {"LOG_LEVEL":"warn"} to price the
  * log line, or {"NODE_OPTIONS":"--max-semi-space-size=64"}.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI } from '../../test/helpers/cwm-process.js';
 import { compare, loadFigures, ratioFigures, type Measured } from '../lib/compare.js';
@@ -40,7 +41,8 @@ export const abScenario: Scenario = {
   description: `log webhook of this build (candidate) vs CWM_BENCH_BASELINE's build (baseline; this build when unset), ${ROUNDS} interleaved rounds, medians and the spread of the per-round CPU ratio`,
   async run(ctx) {
     const baselineDir = process.env.CWM_BENCH_BASELINE;
-    const baselineCli = baselineDir ? join(baselineDir, 'dist', 'src', 'cli', 'main.js') : CLI;
+    // Builds before the bundle step (dist/cwm.js) run their unbundled CLI.
+    const baselineCli = baselineDir ? [join(baselineDir, 'dist', 'cwm.js'), join(baselineDir, 'dist', 'src', 'cli', 'main.js')].find((f) => existsSync(f)) ?? '' : CLI;
     const baselineEnv = extraEnv('CWM_BENCH_BASELINE_ENV');
     const candidateEnv = extraEnv('CWM_BENCH_CANDIDATE_ENV');
     ctx.log(`baseline: ${baselineCli} ${JSON.stringify(baselineEnv)}; candidate: ${CLI} ${JSON.stringify(candidateEnv)}`);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { freePort, waitFor } from './ports.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
-export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+export const CLI = join(ROOT, 'dist', 'cwm.js');
 
 export interface CwmProcess {
   readonly port: number;
