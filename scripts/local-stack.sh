@@ -80,7 +80,7 @@ for n in 1 2; do
   port="$(free_port)"
   CONFIG_BACKEND=etcd ETCD_ENDPOINTS="$ETCDCTL_ENDPOINTS" ETCD_PREFIX="$ETCD_PREFIX" ETCD_NAMESPACE="$CWM_DEFAULT_NAMESPACE" \
     HOST=127.0.0.1 PORT="$port" LOG_LEVEL=info CWM_SECRET_ALPHA_TOKEN=alpha-secret \
-    node dist/cwm.js serve >"$work/cwm$n.log" 2>&1 &
+    dist/cwm.js serve >"$work/cwm$n.log" 2>&1 &
   cwm_pids+=($!)
   urls+=("http://127.0.0.1:$port")
 done

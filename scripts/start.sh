@@ -7,4 +7,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm install --no-audit --no-fund --loglevel=error
 fi
 npm run build --silent
-exec node dist/cwm.js serve "$@"
+exec dist/cwm.js serve "$@"

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitFor } from '../../test/helpers/ports.js';
-import { CLI } from '../../test/helpers/cwm-process.js';
+import { CLI, nodeFlagsOf } from '../../test/helpers/cwm-process.js';
 import type { BenchContext } from './scenario.js';
 
 const BARE_SERVER = join(import.meta.dirname, '..', 'bare-server.js');
@@ -80,7 +80,8 @@ async function startNode(script: string, args: readonly string[], opts: SpawnOpt
   const out = openSync(opts.logFile ?? '/dev/null', 'a');
   let stderr = '';
   const started = performance.now();
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), script, ...args], {
+  // The flags the script's own first line names (dist/cwm.js: its young-generation size), as executing it would.
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...nodeFlagsOf(script), script, ...args], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...opts.env },
     stdio: ['ignore', out, 'pipe'],
   });

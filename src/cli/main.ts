@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /** The `cwm` command: dispatches to one small module per subcommand and turns errors into exit codes. */
 import { SettingsError } from '../settings.js';
 import { CliError, err, EXIT, out, type Command } from './common.js';

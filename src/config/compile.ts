@@ -10,14 +10,14 @@ import { CidrError, compileCidrs } from '../auth/cidr.js';
 import { clientIpResolver, type ClientIpResolver } from '../auth/client-ip.js';
 import { compileDedupe } from '../auth/dedupe.js';
 import { CHECKS } from '../auth/registry.js';
-import type { CheckContext, CheckModule, CheckPhase, DeliveryDedupe, RequestCheck, SecurityScheme } from '../auth/types.js';
+import type { CheckContext, CheckModule, CheckPhase, CheckRun, DeliveryDedupe, RequestCheck, SecurityScheme } from '../auth/types.js';
 import type { ConnectionLookup } from '../connections/types.js';
 import type { Execution, NamedOutput } from '../delivery/deliver.js';
 import { deliveryIdSource, type DeliveryIdSource } from '../delivery/delivery-id.js';
 import { ConfigError } from '../errors.js';
 import { sharedLineLogger } from '../observability/logger.js';
 import { findOutput } from '../outputs/registry.js';
-import { STRICT_OUTPUT_SETTINGS, type OutputContext, type OutputSettings } from '../outputs/types.js';
+import { isSharedOutput, STRICT_OUTPUT_SETTINGS, type BoundOutput, type OutputContext, type OutputSettings } from '../outputs/types.js';
 import { retryPolicy, type RetryPolicy } from '../delivery/retry-policy.js';
 import { compileCredentialCleanup, type CredentialCleaner } from '../delivery/credential-cleanup.js';
 import type { OutputEntry, WebhookConfig } from './schema/webhook.js';
@@ -29,10 +29,12 @@ export interface CompiledWebhook {
   readonly id: string;
   readonly dataType: 'json' | 'blob';
   readonly maxBodyBytes: number;
-  readonly headerChecks: readonly RequestCheck[];
-  readonly bodyChecks: readonly RequestCheck[];
+  readonly headerChecks: readonly CheckRun[];
+  readonly bodyChecks: readonly CheckRun[];
   /** Checks that need the decoded JSON payload; run after decoding, before json_schema. */
-  readonly payloadChecks: readonly RequestCheck[];
+  readonly payloadChecks: readonly CheckRun[];
+  /** `<phase>:<field>` of every check, in the order they run (shared by webhooks alike). */
+  readonly checkOrder: readonly string[];
   /** Lower-case names of headers carrying this webhook's own credentials; stripped before outputs see the headers. */
   readonly credentialHeaders: ReadonlySet<string>;
   /** Error lines (JSON pointers, no values) or null when the payload is valid; null validator when no json_schema. */
@@ -227,7 +229,30 @@ function compileChecks(config: WebhookConfig, scope: WebhookScope): CompiledChec
   };
 }
 
-function bindOutputs(config: WebhookConfig, scope: WebhookScope): NamedOutput[] {
+/**
+ * One { module, output } record per bound output, and one list per record
+ * when it is a webhook's only output: a bound output is shared by webhooks
+ * configured alike (the log output), and then so are these (~90 bytes a webhook).
+ */
+const sharedNamed = new WeakMap<BoundOutput, NamedOutput>();
+const soleOutputLists = new WeakMap<NamedOutput, readonly NamedOutput[]>();
+
+function namedOutput(module: string, output: BoundOutput): NamedOutput {
+  if (!isSharedOutput(output)) return { module, output };
+  const known = sharedNamed.get(output);
+  if (known !== undefined && known.module === module) return known;
+  const named = { module, output };
+  if (known === undefined) sharedNamed.set(output, named);
+  return named;
+}
+
+function soleOutputList(named: NamedOutput): readonly NamedOutput[] {
+  let list = soleOutputLists.get(named);
+  if (!list) soleOutputLists.set(named, (list = Object.freeze([named])));
+  return list;
+}
+
+function bindOutputs(config: WebhookConfig, scope: WebhookScope): readonly NamedOutput[] {
   const bound: NamedOutput[] = [];
   for (const [index, entry] of outputEntries(config).entries()) {
     const where = config.chain ? `/chain/${index}` : '';
@@ -237,13 +262,16 @@ function bindOutputs(config: WebhookConfig, scope: WebhookScope): NamedOutput[] 
       if (!module) throw new ConfigError('/module', `unknown output module ${JSON.stringify(entry.module)}`);
       const spec = { module: entry.module, connection: entry.connection ?? '', topic: entry.topic, queueName: entry.queue_name };
       const output = module.bind(entry['module-config'], spec, scope);
-      bound.push(entry.retry?.enabled ? { module: entry.module, output, retry: retryPolicy(entry.retry) } : { module: entry.module, output });
+      bound.push(entry.retry?.enabled ? { module: entry.module, output, retry: retryPolicy(entry.retry) } : namedOutput(entry.module, output));
     } catch (err) {
       // Nothing half-built may outlive a failed compile: the previous version stays active instead.
       void closeAll(bound);
       throw err instanceof ConfigError ? err.under(where) : err;
     }
   }
+  const only = bound[0];
+  // A webhook whose one output is shared (log outputs with the same switches) shares the list too.
+  if (bound.length === 1 && only !== undefined && isSharedOutput(only.output) && sharedNamed.get(only.output) === only) return soleOutputList(only);
   // An exact-size copy: a pushed-to array keeps spare capacity, which adds up over tens of thousands of webhooks.
   return bound.slice();
 }
@@ -255,7 +283,7 @@ export function compileWebhook(namespace: string, id: string, config: WebhookCon
   const checks = compileChecks(config, scope);
   const clientIp = webhookClientIp(config.trusted_proxies, scope.settings.trustedProxies);
   const validator = payloadValidator(config.json_schema);
-  let outputs: NamedOutput[];
+  let outputs: readonly NamedOutput[];
   try {
     outputs = bindOutputs(config, scope);
   } catch (err) {
@@ -273,10 +301,17 @@ function dependencies(config: WebhookConfig, checks: CompiledChecks): readonly s
   return names.length === 0 ? NONE : [...new Set(names)];
 }
 
-function inPhase(checks: readonly RequestCheck[], phase: CheckPhase): readonly RequestCheck[] {
+function checkOrderOf(checks: readonly RequestCheck[]): readonly string[] {
+  if (checks.length === 0) return NONE;
+  const order = PHASES.flatMap((phase) => checks.filter((c) => c.phase === phase).map((c) => `${phase}:${c.name}`));
+  return sharedNameLists.get(order.join(' '), () => order);
+}
+
+/** The runs of one phase, in order: the webhook keeps the functions only (no record per check: ~100 bytes a webhook with two checks). */
+function inPhase(checks: readonly RequestCheck[], phase: CheckPhase): readonly CheckRun[] {
   if (!checks.some((c) => c.phase === phase)) return NONE;
   // slice(): an exact-size copy (filter's result keeps spare capacity).
-  return checks.filter((c) => c.phase === phase).slice();
+  return checks.filter((c) => c.phase === phase).map((c) => c.run).slice();
 }
 
 function executionOf(chain: WebhookConfig['chain-config'], retry: RetryPolicy | undefined): Execution {
@@ -302,9 +337,10 @@ class Webhook implements CompiledWebhook {
   readonly id: string;
   readonly dataType: 'json' | 'blob';
   readonly maxBodyBytes: number;
-  readonly headerChecks: readonly RequestCheck[];
-  readonly bodyChecks: readonly RequestCheck[];
-  readonly payloadChecks: readonly RequestCheck[];
+  readonly headerChecks: readonly CheckRun[];
+  readonly bodyChecks: readonly CheckRun[];
+  readonly payloadChecks: readonly CheckRun[];
+  readonly checkOrder: readonly string[];
   readonly credentialHeaders: ReadonlySet<string>;
   readonly validatePayload: CompiledWebhook['validatePayload'];
   readonly deliveryId: DeliveryIdSource;
@@ -331,6 +367,7 @@ class Webhook implements CompiledWebhook {
     this.headerChecks = inPhase(checks.checks, 'headers');
     this.bodyChecks = inPhase(checks.checks, 'body');
     this.payloadChecks = inPhase(checks.checks, 'payload');
+    this.checkOrder = checkOrderOf(checks.checks);
     this.credentialHeaders = checks.credentialHeaders;
     this.validatePayload = validator.fn;
     const signature = config as { signature?: { scheme?: string } };

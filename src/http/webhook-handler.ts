@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ClientIpResolver } from '../auth/client-ip.js';
-import type { DedupeClaim, Rejection, RequestCheck, RequestView } from '../auth/types.js';
+import type { CheckRun, DedupeClaim, Rejection, RequestView } from '../auth/types.js';
 import type { CompiledWebhook } from '../config/compile.js';
 import { isValidName } from '../config/keys.js';
 import { deliver, DeliveryError } from '../delivery/deliver.js';
@@ -164,9 +164,9 @@ function untilDeadline(result: Promise<Rejection | null>, signal: AbortSignal): 
   });
 }
 
-async function runChecks(checks: readonly RequestCheck[], view: RequestView, deadline: Deadline): Promise<Rejection | null> {
-  for (const check of checks) {
-    const result = check.run(view, deadline.signal);
+async function runChecks(checks: readonly CheckRun[], view: RequestView, deadline: Deadline): Promise<Rejection | null> {
+  for (const run of checks) {
+    const result = run(view, deadline.signal);
     const rejection = result instanceof Promise ? await untilDeadline(result, deadline.signal) : result;
     if (rejection) return rejection;
   }

@@ -6,7 +6,7 @@ import { whenWritten } from '../observability/log-destination.js';
 import { censorNested } from '../observability/logger.js';
 import { SECRET_LOOKING_HEADER } from '../observability/sensitive.js';
 import { jsonSafePayload } from './envelope.js';
-import { defineOutput, nothingToClose, type BoundOutput } from './types.js';
+import { defineOutput, nothingToClose, sharedOutput, type BoundOutput } from './types.js';
 
 function redactHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
   // No prototype: "__proto__" is an ordinary key, and plain assignment: 262 ns for 8 headers against 1938 with defineProperty (bench scenario micro).
@@ -64,7 +64,7 @@ export const logOutput = defineOutput({
     if (!byLogger) shared.set(log, (byLogger = new Map()));
     const key = `${cfg.pretty_print} ${cfg.redact_sensitive} ${cfg.include_headers}`;
     let output = byLogger.get(key);
-    if (!output) byLogger.set(key, (output = logLines({ pretty_print: cfg.pretty_print, redact_sensitive: cfg.redact_sensitive, include_headers: cfg.include_headers }, log)));
+    if (!output) byLogger.set(key, (output = sharedOutput(logLines({ pretty_print: cfg.pretty_print, redact_sensitive: cfg.redact_sensitive, include_headers: cfg.include_headers }, log))));
     return output;
   },
 });

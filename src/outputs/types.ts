@@ -56,6 +56,23 @@ export interface BoundOutput {
 }
 
 /**
+ * Bound outputs that one module hands to many webhooks (the log output: one
+ * per combination of switches). The compile step shares what it wraps around
+ * them too; anything else is per webhook and not recorded.
+ */
+const sharedOutputs = new WeakSet<BoundOutput>();
+
+/** Marks `output` as handed to every webhook configured alike; returns it. */
+export function sharedOutput<T extends BoundOutput>(output: T): T {
+  sharedOutputs.add(output);
+  return output;
+}
+
+export function isSharedOutput(output: BoundOutput): boolean {
+  return sharedOutputs.has(output);
+}
+
+/**
  * close() of an output that holds nothing of its own (its clients belong to the
  * connection registry): one shared function, not one closure per bound webhook.
  */

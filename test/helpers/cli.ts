@@ -1,6 +1,6 @@
 /** Runs the built `cwm` CLI as a child process, as an operator's shell would. */
 import { spawn } from 'node:child_process';
-import { CLI } from './cwm-process.js';
+import { CLI_ARGS } from './cwm-process.js';
 
 export interface CliResult {
   readonly code: number | null;
@@ -12,7 +12,7 @@ export interface CliResult {
 export function runCli(args: readonly string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [CLI, ...args], {
+    const proc = spawn(process.execPath, [...CLI_ARGS, ...args], {
       env: { PATH: process.env.PATH ?? '', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

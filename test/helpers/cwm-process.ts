@@ -1,11 +1,25 @@
 /** Runs the built cwm CLI as a real child process, as operators do, and talks to it over HTTP. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitFor } from './ports.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'cwm.js');
+
+/**
+ * The node flags a script's `#!/usr/bin/env -S node <flags>` line asks for (none without one):
+ * spawning `node <flags> script` runs it as executing the file would, with room for more flags.
+ */
+export function nodeFlagsOf(script: string): string[] {
+  const first = readFileSync(script, 'utf8').slice(0, 300).split('\n', 1)[0] ?? '';
+  const words = first.startsWith('#!') ? first.slice(2).trim().split(/\s+/) : [];
+  const node = words.indexOf('node');
+  return node === -1 ? [] : words.slice(node + 1);
+}
+
+/** `node` arguments that run the CLI as its bin does. */
+export const CLI_ARGS: readonly string[] = [...nodeFlagsOf(CLI), CLI];
 
 export interface CwmProcess {
   readonly port: number;
@@ -29,7 +43,7 @@ export async function startCwm(env: Record<string, string>, opts: { waitReady?: 
   const port = await freePort();
   const logs: Record<string, unknown>[] = [];
   const command = opts.ulimit === undefined ? process.execPath : 'bash';
-  const args = opts.ulimit === undefined ? [CLI, 'serve'] : ['-c', `ulimit -n ${opts.ulimit} && exec "$0" "$1" serve`, process.execPath, CLI];
+  const args = opts.ulimit === undefined ? [...CLI_ARGS, 'serve'] : ['-c', `ulimit -n ${opts.ulimit} && exec "$0" "$@" serve`, process.execPath, ...CLI_ARGS];
   const logFd = opts.logFile === undefined ? undefined : openSync(opts.logFile, 'a');
   const proc = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },

@@ -54,7 +54,7 @@ test('the Dockerfile is multi-stage on node:20-bookworm-slim, runs as non-root a
   assert.ok(stages.length >= 2, 'multi-stage');
   assert.match(dockerfile, /^USER node$/m);
   assert.match(dockerfile, /^HEALTHCHECK .*\n?.*\/health/m);
-  assert.match(dockerfile, /^ENTRYPOINT \["node", "dist\/cwm\.js"\]$/m, 'exec form so node receives SIGTERM');
+  assert.match(dockerfile, /^ENTRYPOINT \["\/app\/dist\/cwm\.js"\]$/m, 'exec form so node receives SIGTERM');
   assert.match(dockerfile, /^COPY --from=build .*\/src\/dist\/cwm\.js /m, 'the bundled CLI is what the image runs');
   // The runtime stage must not carry dev dependencies or sources.
   const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));

@@ -78,9 +78,11 @@ test('every configured check runs; header checks precede body checks; the rate l
     signature: { scheme: 'github', secret: 'gh' },
     rate_limit: { max_requests: 1, window_seconds: 60 },
   });
-  assert.deepEqual([...hook.headerChecks, ...hook.bodyChecks].map((c) => `${c.phase}:${c.name}`), ['headers:ip_whitelist', 'headers:authorization', 'body:signature', 'body:rate_limit']);
+  assert.deepEqual(hook.checkOrder, ['headers:ip_whitelist', 'headers:authorization', 'body:signature', 'body:rate_limit']);
+  assert.deepEqual([hook.headerChecks.length, hook.bodyChecks.length, hook.payloadChecks.length], [2, 2, 0]);
   const headerOnly = compiled({ module: 'log', authorization: 'Bearer t', rate_limit: { max_requests: 1, window_seconds: 60 } });
-  assert.deepEqual(headerOnly.headerChecks.map((c) => `${c.phase}:${c.name}`), ['headers:authorization', 'headers:rate_limit']);
+  assert.deepEqual(headerOnly.checkOrder, ['headers:authorization', 'headers:rate_limit']);
+  assert.equal(headerOnly.headerChecks.length, 2);
   assert.equal(headerOnly.bodyChecks.length, 0);
   const nulls = compiled({ module: 'log', authorization: null, basic_auth: null });
   assert.equal(nulls.headerChecks.length, 0, 'null means not configured (CWM writes it)');

@@ -86,13 +86,18 @@ test('readRangeSnapshot reads every key exactly once, in pages, all at the first
     const outside = ['/cwl/x', '/cwm0', '/cwn/a'];
     const { range, requests } = memoryRange([...keys, ...outside], 41);
     const prefix = Buffer.from('/cwm/');
-    const snap = await readRangeSnapshot(range, prefix, prefixRangeEnd(prefix), pageSize);
-    assert.deepEqual(snap.kvs.map((kv) => kv.key.toString()).sort(), [...keys].sort(), `${count}/${pageSize}`);
+    const snap = await readRangeSnapshot(range, prefix, prefixRangeEnd(prefix), pageSize, (kv) => kv.key.toString());
+    assert.deepEqual(snap.items.sort(), [...keys].sort(), `${count}/${pageSize}`);
+    assert.equal(snap.keys, count);
     assert.equal(snap.revision, 42, 'the first page\'s header revision');
     assert.equal(snap.pages, requests.length);
     assert.equal(snap.pages, Math.max(1, Math.ceil(count / pageSize)));
     assert.equal(requests[0]?.revision, 0, 'first page reads "now"');
     for (const r of requests.slice(1)) assert.equal(r.revision, 42, 'later pages are pinned');
+    // Keys the conversion drops are counted in keys and absent from items.
+    const odd = await readRangeSnapshot(memoryRange([...keys, ...outside], 41).range, prefix, prefixRangeEnd(prefix), pageSize, (kv) => (kv.key.toString().includes('1') ? undefined : kv.key.toString()));
+    assert.deepEqual(odd.items.sort(), keys.filter((k) => !k.includes('1')).sort());
+    assert.equal(odd.keys, count);
   }
 });
 
