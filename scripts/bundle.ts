@@ -7,7 +7,7 @@
  * a 25 000-webhook start (/ready 1.3 s → 1.1 s, docs/benchmarks.md).
  */
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,7 +23,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * noise; 4 MB cost 3%: rounds 1.02–1.05×).
  */
 const NODE_FLAGS = ['--max-semi-space-size=8'];
-export const BUNDLE = join(ROOT, 'dist', 'cwm.js');
+const BUNDLE = join(ROOT, 'dist', 'cwm.js');
 
 /**
  * Pure-JavaScript packages (no files read next to their modules, no worker
@@ -52,3 +52,5 @@ await build({
   // The inlined CommonJS packages require() node's modules: an ES module has no require of its own.
   banner: { js: [`#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`, "import { createRequire as __cwmCreateRequire } from 'node:module';", 'const require = __cwmCreateRequire(import.meta.url);'].join('\n') },
 });
+// Executable: the bin, npm start and the image run the file itself (its first line names node and the flags).
+chmodSync(BUNDLE, 0o755);
