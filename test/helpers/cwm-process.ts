@@ -88,10 +88,20 @@ export async function startCwm(env: Record<string, string>, opts: { waitReady?: 
       return exit;
     },
   };
-  await waitFor(async () => {
-    if (proc.exitCode !== null) throw new Error(`cwm exited with ${proc.exitCode}: ${stderr}`);
-    return (await fetch(`${baseUrl}/health`)).status === 200;
-  }, 15_000, 'cwm /health');
-  if (opts.waitReady !== false) await cwm.waitReady();
+  try {
+    await waitFor(async () => {
+      if (proc.exitCode !== null) throw new Error(`cwm exited with ${proc.exitCode}: ${stderr}`);
+      const status = (await fetch(`${baseUrl}/health`)).status;
+      if (status !== 200) throw new Error(`/health answered ${status}`);
+      return true;
+    }, 15_000, 'cwm /health');
+    if (opts.waitReady !== false) await cwm.waitReady();
+  } catch (err) {
+    // A child left running keeps this test process alive (its pipes) until the file's timeout.
+    const state = proc.exitCode === null && proc.signalCode === null ? `still running (pid ${proc.pid})` : `exited (${proc.exitCode ?? proc.signalCode})`;
+    proc.kill('SIGKILL');
+    const tail = logs.slice(-5).map((l) => JSON.stringify(l)).join('\n');
+    throw new Error(`${(err as Error).message}; cwm on port ${port} ${state}; stderr: ${stderr.slice(-500) || '(none)'}; last log lines:\n${tail || '(none)'}`, { cause: err });
+  }
   return cwm;
 }

@@ -86,6 +86,12 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port found in ${RANGE_LOW}-${RANGE_HIGH - 1}`);
 }
 
+/** An error's message with its cause's code or message: fetch's own is only "fetch failed". */
+function describe(err: unknown): string {
+  const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
+  return `${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
+}
+
 export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, what = 'condition', intervalMs = 10): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown;
@@ -96,7 +102,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T
     } catch (err) {
       lastErr = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${describe(lastErr)}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
