@@ -55,7 +55,7 @@ export function createCwm(settings: Settings, logger: Logger, provider?: ConfigP
   const metrics = new Metrics({ perWebhook: settings.metricsPerWebhook });
   const connections = new LiveConnections(logger.child({ component: 'connections' }), { timeoutMs: settings.outputTimeoutMs });
   const manager = new ConfigManager({
-    logger: logger.child({ component: 'config' }),
+    logger,
     metrics,
     connections,
     maxBodyBytes: settings.maxBodyBytes,

@@ -19,6 +19,7 @@ import type { OutputSettings } from '../outputs/types.js';
 import type { WebhookConfig } from './schema/webhook.js';
 
 export interface ManagerOptions {
+  /** The root logger: the manager logs under `component: config`, webhooks and deliveries without a component. */
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly connections: LiveConnections;
@@ -76,7 +77,12 @@ export class ConfigManager implements ConfigSink {
   /** Entries waiting to read Vault again after it was unreachable. */
   private readonly vaultRetries = new Map<string, VaultRetry>();
 
-  constructor(private readonly options: ManagerOptions) {}
+  /** The manager's own lines; webhooks and their delivery lines log under the root logger (no component). */
+  private readonly log: Logger;
+
+  constructor(private readonly options: ManagerOptions) {
+    this.log = options.logger.child({ component: 'config' });
+  }
 
   lookup(namespace: string, id: string): CompiledWebhook | undefined {
     return this.webhooks.get(namespace)?.get(id);
@@ -144,12 +150,12 @@ export class ConfigManager implements ConfigSink {
     if (err instanceof ConfigError) {
       this.options.metrics.invalidEntries.inc({ kind: entry.key.kind });
       const absent = keep === 'entry stays absent' && !(entry.key.kind === 'connection' && this.options.connections.has(entry.key.name));
-      this.options.logger.error({ key: entry.source, code: err.code, reason: err.message }, `invalid config entry ignored; ${keep}`);
+      this.log.error({ key: entry.source, code: err.code, reason: err.message }, `invalid config entry ignored; ${keep}`);
       if (absent && entry.history) void this.recoverFromHistory(entry, id, entry.history);
     } else {
       // Not the config's fault: a bug in cwm, with its stack, counted apart from bad configs.
       this.options.metrics.compileFailures.inc({ kind: entry.key.kind });
-      this.options.logger.error({ key: entry.source, err }, `internal error while compiling a config entry; ${keep}`);
+      this.log.error({ key: entry.source, err }, `internal error while compiling a config entry; ${keep}`);
     }
   }
 
@@ -195,7 +201,7 @@ export class ConfigManager implements ConfigSink {
     }
     clearTimeout(retry.timer);
     const wait = retry.backoff.next();
-    this.options.logger.error({ key: entry.source, code: err.code, reason: err.message, retry_in_ms: wait, attempt: retry.backoff.attempts }, `Vault secrets of this entry could not be read; ${this.keepWord(entry)} until they can`);
+    this.log.error({ key: entry.source, code: err.code, reason: err.message, retry_in_ms: wait, attempt: retry.backoff.attempts }, `Vault secrets of this entry could not be read; ${this.keepWord(entry)} until they can`);
     retry.timer = setTimeout(() => {
       if (this.seen.get(id) === entry) this.track(this.applyWithVault(entry, id));
     }, wait);
@@ -232,13 +238,13 @@ export class ConfigManager implements ConfigSink {
         }
         this.fromHistory.add(id);
         this.options.metrics.servedFromHistory.set(this.fromHistory.size);
-        this.options.logger.warn({ key: current.source, served_revision: past.revision, invalid_revision: current.revision }, 'current value is invalid; serving the newest valid version from the store history');
+        this.log.warn({ key: current.source, served_revision: past.revision, invalid_revision: current.revision }, 'current value is invalid; serving the newest valid version from the store history');
         return;
       }
-      if (this.seen.get(id) === current) this.options.logger.warn({ key: current.source, invalid_revision: current.revision }, 'current value is invalid and no valid earlier version is left (compacted); entry stays absent');
+      if (this.seen.get(id) === current) this.log.warn({ key: current.source, invalid_revision: current.revision }, 'current value is invalid and no valid earlier version is left (compacted); entry stays absent');
     } catch (err) {
-      if (err instanceof VaultUnavailableError) this.options.logger.error({ key: current.source, reason: err.message }, 'an earlier version needs Vault, which is unreachable; entry stays absent');
-      else this.options.logger.error({ key: current.source, err }, 'reading the store history failed; entry stays absent');
+      if (err instanceof VaultUnavailableError) this.log.error({ key: current.source, reason: err.message }, 'an earlier version needs Vault, which is unreachable; entry stays absent');
+      else this.log.error({ key: current.source, err }, 'reading the store history failed; entry stays absent');
     }
   }
 
@@ -249,7 +255,7 @@ export class ConfigManager implements ConfigSink {
     this.options.metrics.configChanges.inc({ op: 'delete' });
     if (key.kind === 'connection') {
       this.options.connections.remove(key.name);
-      this.options.logger.info({ key: source }, 'connection removed');
+      this.log.info({ key: source }, 'connection removed');
       this.reportWebhooksMissing(key.name);
       this.updateGauges();
       return;
@@ -263,7 +269,7 @@ export class ConfigManager implements ConfigSink {
     // same key in a large V8 Map costs time proportional to its size (measured: ~50 µs at 5000 namespaces).
     this.webhookCount--;
     this.updateGauges();
-    this.options.logger.info({ key: source }, 'webhook removed');
+    this.log.info({ key: source }, 'webhook removed');
     void old.close();
   }
 
@@ -318,7 +324,7 @@ export class ConfigManager implements ConfigSink {
     // Validated against the webhook schema, defaults filled in.
     const config = this.read(entry, vault) as WebhookConfig;
     const compiled = compileWebhook(namespace, id, config, {
-      logger: this.options.logger,
+      logger: this.options.logger, // parent of the webhook's own lines and of delivery lines
       connections: this.options.connections,
       maxBodyBytes: this.options.maxBodyBytes,
       settings: this.options.outputSettings,
@@ -334,7 +340,7 @@ export class ConfigManager implements ConfigSink {
     if (!old) this.webhookCount++;
     this.updateGauges();
     for (const c of compiled.connections) {
-      if (!this.options.connections.has(c)) this.options.logger.warn({ key: entry.source, connection: c }, 'webhook uses a connection that does not exist yet; it answers 503 until it does');
+      if (!this.options.connections.has(c)) this.log.warn({ key: entry.source, connection: c }, 'webhook uses a connection that does not exist yet; it answers 503 until it does');
     }
     if (old) void old.close();
   }
@@ -343,7 +349,7 @@ export class ConfigManager implements ConfigSink {
   private reportWebhooksMissing(connection: string): void {
     for (const [ns, hooks] of this.webhooks) {
       for (const [id, hook] of hooks) {
-        if (hook.connections.includes(connection)) this.options.logger.warn({ namespace: ns, webhook_id: id, connection }, 'connection removed; webhook answers 503 until it is back');
+        if (hook.connections.includes(connection)) this.log.warn({ namespace: ns, webhook_id: id, connection }, 'connection removed; webhook answers 503 until it is back');
       }
     }
   }

@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqplib from 'amqplib';
-import { freePort, waitFor } from './ports.js';
+import { freePort, GaveUp, waitFor } from './ports.js';
 
 export interface Broker {
   readonly port: number;
@@ -63,7 +63,7 @@ function managed(port: number, dir: string, start: () => ChildProcess, ready: (p
 }
 
 function alive(p: ChildProcess, what: string): void {
-  if (p.exitCode !== null) throw new Error(`${what} exited with ${p.exitCode}`);
+  if (p.exitCode !== null) throw new GaveUp(`${what} exited with ${p.exitCode}`);
 }
 
 export async function startRabbitmq(): Promise<Broker> {

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, waitFor } from './ports.js';
+import { freePort, GaveUp, waitFor } from './ports.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'cwm.js');
@@ -78,7 +78,7 @@ export async function startCwm(env: Record<string, string>, opts: { waitReady?: 
     },
     async waitReady(timeoutMs = 15_000) {
       await waitFor(async () => {
-        if (proc.exitCode !== null) throw new Error(`cwm exited with ${proc.exitCode}: ${stderr}`);
+        if (proc.exitCode !== null) throw new GaveUp(`cwm exited with ${proc.exitCode}: ${stderr}`);
         const res = await fetch(`${baseUrl}/ready`);
         return res.status === 200;
       }, timeoutMs, 'cwm /ready');
@@ -90,7 +90,7 @@ export async function startCwm(env: Record<string, string>, opts: { waitReady?: 
   };
   try {
     await waitFor(async () => {
-      if (proc.exitCode !== null) throw new Error(`cwm exited with ${proc.exitCode}: ${stderr}`);
+      if (proc.exitCode !== null) throw new GaveUp(`cwm exited with ${proc.exitCode}: ${stderr}`);
       const status = (await fetch(`${baseUrl}/health`)).status;
       if (status !== 200) throw new Error(`/health answered ${status}`);
       return true;

@@ -86,6 +86,9 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port found in ${RANGE_LOW}-${RANGE_HIGH - 1}`);
 }
 
+/** Thrown by a waitFor probe when waiting longer cannot help (the process it waits for exited): waitFor rethrows it at once. */
+export class GaveUp extends Error {}
+
 /** An error's message with its cause's code or message: fetch's own is only "fetch failed". */
 function describe(err: unknown): string {
   const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
@@ -100,6 +103,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T
       const v = await probe();
       if (v !== undefined && v !== false) return v;
     } catch (err) {
+      if (err instanceof GaveUp) throw err;
       lastErr = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${describe(lastErr)}` : ''}`);

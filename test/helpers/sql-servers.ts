@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { freePort, waitFor } from './ports.js';
+import { freePort, GaveUp, waitFor } from './ports.js';
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
 
@@ -48,7 +48,7 @@ async function server(port: number, dir: string, launchProc: () => ChildProcess,
     const p = launchProc();
     proc = p;
     await waitFor(async () => {
-      if (p.exitCode !== null) throw new Error(`${what} exited with ${p.exitCode}`);
+      if (p.exitCode !== null) throw new GaveUp(`${what} exited with ${p.exitCode}`);
       return probe();
     }, 20_000, `${what} on ${port}`, 20);
   };

@@ -12,7 +12,7 @@ import { loadSettings } from '../../src/settings.js';
 import { runCli } from '../helpers/cli.js';
 import { configDirWith } from '../helpers/config-dir.js';
 import { startCwm } from '../helpers/cwm-process.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort, waitFor } from '../helpers/ports.js';
 
 test('/health on the file backend names no etcd component', async () => {
   const dir = configDirWith({ hook: { module: 'log' } });
@@ -21,6 +21,23 @@ test('/health on the file backend names no etcd component', async () => {
     const res = await fetch(`${cwm.baseUrl}/health`);
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { status: 'healthy', components: { config_manager: 'healthy' } });
+  } finally {
+    assert.equal(await cwm.stop(), 0);
+    dir.remove();
+  }
+});
+
+test('delivery lines carry no component; the config manager\'s own lines say component config', async () => {
+  const dir = configDirWith({ hook: { module: 'log' } });
+  const cwm = await startCwm({ CONFIG_BACKEND: 'file', CONFIG_DIR: dir.path });
+  try {
+    assert.equal((await cwm.post('/webhook/hook', { n: 1 })).status, 200);
+    dir.write('webhooks.json', {});
+    await waitFor(() => cwm.logs.some((l) => l.msg === 'webhook removed'), 5000, 'the removal line');
+    const received = cwm.logs.find((l) => l.msg === 'webhook received');
+    assert.ok(received, 'a delivery line');
+    assert.equal(received.component, undefined, JSON.stringify(received));
+    assert.equal(cwm.logs.find((l) => l.msg === 'webhook removed')?.component, 'config');
   } finally {
     assert.equal(await cwm.stop(), 0);
     dir.remove();
