@@ -131,7 +131,6 @@ export function startCwmServer(ctx: BenchContext, name: string, env: Readonly<Re
   });
 }
 
-/** Starts every server, runs `body`, and stops them all whatever happens. */
 /** Starts the servers in order, runs `body` with them (a tuple as long as `starts`), stops them all. */
 export async function withServers<T, const S extends readonly (() => Promise<ServerProcess>)[]>(starts: S, body: (servers: { [K in keyof S]: ServerProcess }) => Promise<T>): Promise<T> {
   const servers: ServerProcess[] = [];

@@ -230,26 +230,20 @@ function compileChecks(config: WebhookConfig, scope: WebhookScope): CompiledChec
 }
 
 /**
- * One { module, output } record per bound output, and one list per record
- * when it is a webhook's only output: a bound output is shared by webhooks
- * configured alike (the log output), and then so are these (~90 bytes a webhook).
+ * Per shared bound output (the log output, shared by webhooks configured
+ * alike): one frozen one-element list, whose record every webhook using that
+ * output reuses, and the list itself when it is a webhook's only output (~90 bytes a webhook).
  */
-const sharedNamed = new WeakMap<BoundOutput, NamedOutput>();
-const soleOutputLists = new WeakMap<NamedOutput, readonly NamedOutput[]>();
+const soleLists = new WeakMap<BoundOutput, readonly NamedOutput[]>();
 
 function namedOutput(module: string, output: BoundOutput): NamedOutput {
   if (!isSharedOutput(output)) return { module, output };
-  const known = sharedNamed.get(output);
+  const list = soleLists.get(output);
+  const known = list?.[0];
   if (known !== undefined && known.module === module) return known;
   const named = { module, output };
-  if (known === undefined) sharedNamed.set(output, named);
+  if (list === undefined) soleLists.set(output, Object.freeze([named]));
   return named;
-}
-
-function soleOutputList(named: NamedOutput): readonly NamedOutput[] {
-  let list = soleOutputLists.get(named);
-  if (!list) soleOutputLists.set(named, (list = Object.freeze([named])));
-  return list;
 }
 
 function bindOutputs(config: WebhookConfig, scope: WebhookScope): readonly NamedOutput[] {
@@ -271,7 +265,8 @@ function bindOutputs(config: WebhookConfig, scope: WebhookScope): readonly Named
   }
   const only = bound[0];
   // A webhook whose one output is shared (log outputs with the same switches) shares the list too.
-  if (bound.length === 1 && only !== undefined && isSharedOutput(only.output) && sharedNamed.get(only.output) === only) return soleOutputList(only);
+  const sole = bound.length === 1 && only !== undefined ? soleLists.get(only.output) : undefined;
+  if (sole !== undefined && sole[0] === only) return sole;
   // An exact-size copy: a pushed-to array keeps spare capacity, which adds up over tens of thousands of webhooks.
   return bound.slice();
 }
