@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, GaveUp, waitFor } from '../../test/helpers/ports.js';
-import { CLI, nodeFlagsOf } from '../../test/helpers/cwm-process.js';
+import { CLI, launchOf } from '../../test/helpers/cwm-process.js';
 import type { BenchContext } from './scenario.js';
 
 const BARE_SERVER = join(import.meta.dirname, '..', 'bare-server.js');
@@ -80,9 +80,10 @@ async function startNode(script: string, args: readonly string[], opts: SpawnOpt
   const out = openSync(opts.logFile ?? '/dev/null', 'a');
   let stderr = '';
   const started = performance.now();
-  // The flags the script's own first line names (dist/cwm.js: its young-generation size), as executing it would.
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...nodeFlagsOf(script), script, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...opts.env },
+  // The environment and flags the script's own first line names (dist/cwm.js: malloc arenas, young-generation size), as executing it would.
+  const launch = launchOf(script);
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...launch.nodeArgs, script, ...args], {
+    env: { ...launch.env, PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...opts.env },
     stdio: ['ignore', out, 'pipe'],
   });
   closeSync(out);

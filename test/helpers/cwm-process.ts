@@ -7,19 +7,31 @@ import { freePort, GaveUp, waitFor } from './ports.js';
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'cwm.js');
 
-/**
- * The node flags a script's `#!/usr/bin/env -S node <flags>` line asks for (none without one):
- * spawning `node <flags> script` runs it as executing the file would, with room for more flags.
- */
-export function nodeFlagsOf(script: string): string[] {
+/** How a script asks to be run: environment and node flags from its `#!/usr/bin/env -S [NAME=value ...] node [flags]` line. */
+export interface Launch {
+  readonly env: Readonly<Record<string, string>>;
+  readonly nodeArgs: readonly string[];
+}
+
+/** Spawning `node <nodeArgs> script` with `env` added runs the script as executing the file would, with room for more flags. */
+export function launchOf(script: string): Launch {
   const first = readFileSync(script, 'utf8').slice(0, 300).split('\n', 1)[0] ?? '';
   const words = first.startsWith('#!') ? first.slice(2).trim().split(/\s+/) : [];
   const node = words.indexOf('node');
-  return node === -1 ? [] : words.slice(node + 1);
+  if (node === -1) return { env: {}, nodeArgs: [] };
+  const env: Record<string, string> = {};
+  for (const word of words.slice(0, node)) {
+    const eq = word.indexOf('=');
+    if (eq > 0) env[word.slice(0, eq)] = word.slice(eq + 1);
+  }
+  return { env, nodeArgs: words.slice(node + 1) };
 }
 
-/** `node` arguments that run the CLI as its bin does. */
-export const CLI_ARGS: readonly string[] = [...nodeFlagsOf(CLI), CLI];
+const CLI_LAUNCH = launchOf(CLI);
+/** `node` arguments that run the CLI as its bin does... */
+export const CLI_ARGS: readonly string[] = [...CLI_LAUNCH.nodeArgs, CLI];
+/** ...with this environment added (what its first line sets). */
+export const CLI_ENV: Readonly<Record<string, string>> = CLI_LAUNCH.env;
 
 export interface CwmProcess {
   readonly port: number;
@@ -46,7 +58,7 @@ export async function startCwm(env: Record<string, string>, opts: { waitReady?: 
   const args = opts.ulimit === undefined ? [...CLI_ARGS, 'serve'] : ['-c', `ulimit -n ${opts.ulimit} && exec "$0" "$@" serve`, process.execPath, ...CLI_ARGS];
   const logFd = opts.logFile === undefined ? undefined : openSync(opts.logFile, 'a');
   const proc = spawn(command, args, {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    env: { ...CLI_ENV, PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', logFd ?? 'pipe', 'pipe'],
   });
   if (logFd !== undefined) closeSync(logFd);
