@@ -12,6 +12,8 @@ import { startBare, withServers, type ServerProcess } from '../lib/processes.js'
 import type { Figure, Scenario } from '../lib/scenario.js';
 
 const WARMUP_KEYS = 20;
+/** Pause between seeding etcd and starting cwm on it. */
+const SETTLE_MS = 2000;
 
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -81,7 +83,7 @@ function latencyFigures(label: string, r: PutToServed): Figure[] {
 
 export const etcdConfigScenario: Scenario = {
   name: 'etcd-config',
-  description: 'real etcd + cwm (etcd backend): put→served over new keys with 10 and 25 000 keys loaded (polled on one keep-alive socket) against the same put → one POST to an old webhook and to bare node:http; process start → /ready and RSS with 25 000 keys (5000 namespaces × 5, each with authorization and rate_limit)',
+  description: 'real etcd + cwm (etcd backend): put→served over new keys with 10 and 25 000 keys loaded (polled on one keep-alive socket) against the same put → one POST to an old webhook and to bare node:http; process start → /ready and RSS with 25 000 keys (5000 namespaces × 5, each with authorization and rate_limit; cwm started once etcd settled 2 s after the seeding)',
   async run(ctx) {
     const keys = ctx.smoke ? 20 : 300;
     const [namespaces, perNamespace] = ctx.smoke ? [400, 5] : [5000, 5];
@@ -97,6 +99,9 @@ export const etcdConfigScenario: Scenario = {
       ctx.log(`seeding ${large} keys`);
       // Realistic configs: each webhook carries its own authorization and rate_limit (compiled checks, not bare log webhooks).
       await putMany(client, gridEntries(namespaces, perNamespace, '/cwm/', securedHookValue));
+      // etcd's own work after 25 000 puts (backend commits, snapshot) is not cwm's start: let it settle first.
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      await client.getAll().prefix('/cwm/').count();
       const big = await startCwm(`etcd-${large}`, 60_000);
       const readyMs = big.readyMs;
       const readyCpuMs = big.cpuSeconds() * 1000;
