@@ -14,6 +14,8 @@ import type { Figure, Scenario } from '../lib/scenario.js';
 const WARMUP_KEYS = 20;
 /** Pause between seeding etcd and starting cwm on it. */
 const SETTLE_MS = 2000;
+/** cwm starts on the 25 000 keys; the figures are their medians. */
+const STARTS = 3;
 
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -100,21 +102,31 @@ export const etcdConfigScenario: Scenario = {
       // Realistic configs: each webhook carries its own authorization and rate_limit (compiled checks, not bare log webhooks).
       await putMany(client, gridEntries(namespaces, perNamespace, '/cwm/', securedHookValue));
       // etcd's own work after 25 000 puts (backend commits, snapshot) is not cwm's start: let it settle first.
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      await new Promise((resolve) => setTimeout(resolve, ctx.smoke ? 0 : SETTLE_MS));
       await client.getAll().prefix('/cwm/').count();
-      const big = await startCwm(`etcd-${large}`, 60_000);
-      const readyMs = big.readyMs;
-      const readyCpuMs = big.cpuSeconds() * 1000;
-      const rssMb = big.rssBytes() / (1024 * 1024);
+      // One start is one sample of a noisy machine: the median of STARTS, the last one kept for put→served.
+      const starts: { readyMs: number; cpuMs: number; rssMb: number }[] = [];
+      let big: ServerProcess | undefined;
+      const startCount = ctx.smoke ? 1 : STARTS;
+      for (let i = 0; i < startCount; i++) {
+        await big?.stop();
+        big = await startCwm(`etcd-${large}-${i}`, 60_000);
+        starts.push({ readyMs: big.readyMs, cpuMs: big.cpuSeconds() * 1000, rssMb: big.rssBytes() / (1024 * 1024) });
+      }
+      if (!big) throw new Error('no start');
+      ctx.log(`starts with ${large} keys: ${starts.map((s) => `${s.readyMs.toFixed(0)} ms ${s.rssMb.toFixed(1)} MB`).join(', ')}`);
+      const readyMs = median(starts.map((s) => s.readyMs));
+      const readyCpuMs = median(starts.map((s) => s.cpuMs));
+      const rssMb = median(starts.map((s) => s.rssMb));
       ctx.log(`put→served with ${large} keys, ${keys} keys`);
       const largeMs = await putToServed(client, big, bare, 'lat-large', keys);
       return [
         ...latencyFigures('10 keys', smallMs),
         ...latencyFigures(`${large} keys`, largeMs),
         { measure: `put→served p50 ratio, ${large} / 10 keys`, value: median(largeMs.served) / median(smallMs.served), unit: 'x', goal: { op: '<=', target: 1.5 } },
-        { measure: `process start → /ready, ${large} keys`, value: readyMs, unit: 'ms', goal: { op: '<=', target: 1000 } },
-        { measure: `CPU used until /ready, ${large} keys`, value: readyCpuMs, unit: 'ms' },
-        { measure: `RSS after load, ${large} keys`, value: rssMb, unit: 'MB', goal: { op: '<=', target: 150 } },
+        { measure: `process start → /ready, ${large} keys (median of ${startCount} starts)`, value: readyMs, unit: 'ms', goal: { op: '<=', target: 1000 } },
+        { measure: `CPU used until /ready, ${large} keys (median of ${startCount})`, value: readyCpuMs, unit: 'ms' },
+        { measure: `RSS after load, ${large} keys (median of ${startCount})`, value: rssMb, unit: 'MB', goal: { op: '<=', target: 150 } },
       ];
     }));
   },
