@@ -15,6 +15,12 @@ import { startCwm, type CwmProcess } from '../helpers/cwm-process.js';
 import { waitFor } from '../helpers/ports.js';
 import { startMariadb, startPostgres, type SqlServer } from '../helpers/sql-servers.js';
 
+/** cwm_requests_in_flight from a /metrics text. */
+function inFlight(metrics: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith('cwm_requests_in_flight '));
+  return Number(line?.split(' ')[1] ?? 0);
+}
+
 const RUN = randomBytes(4).toString('hex');
 const T = (name: string): string => `cwm_${RUN}_${name}`;
 let PG: { host: string; port: number; database: string; user: string };
@@ -116,14 +122,18 @@ test('postgresql: concurrent deliveries share multi-row INSERTs; a row breaking 
       await pgc.query(`LOCK TABLE "${table}" IN EXCLUSIVE MODE`);
       pending = Promise.all(bodies.map((b, k) => send(first + k, b)));
       await waitFor(async () => (await pgc.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'INSERT%'`)).rowCount !== 0, 2000, 'an INSERT waiting on the lock');
-      await new Promise((r) => setTimeout(r, 200));
+      // Every request inside cwm before the lock goes: on a loaded machine the last of them can arrive
+      // after a fixed pause, and rows that arrive one by one each find a free slot (one run: 90 rows in 90 transactions).
+      await waitFor(async () => inFlight(await (await fetch(`${cwm.baseUrl}/metrics`)).text()) >= bodies.length, 2000, 'every request in flight');
+      await new Promise((r) => setTimeout(r, 100));
     } finally {
       await pgc.query('COMMIT');
     }
     return pending;
   };
   // Deterministic batching: without the lock a fast moment commits each row before the next arrives (one run
-  // saw 90 rows in 90 transactions). Released once a statement is seen waiting, well inside OUTPUT_TIMEOUT_MS (3 s).
+  // saw 90 rows in 90 transactions). Released once a statement is seen waiting and every request is in flight,
+  // well inside OUTPUT_TIMEOUT_MS (3 s).
   assert.equal((await send(-1, '{"event_id":"warm","amount":0}')).status, 200, 'the table exists (created at the first delivery)');
   // Wave 1, only good rows: unique keys and one key five times (an upsert cannot touch a row twice in one statement).
   const good = Array.from({ length: 95 }, (_, i) => (i < 90 ? `{"event_id":"b${i}","amount":${i}}` : `{"event_id":"same","amount":${i}}`));
