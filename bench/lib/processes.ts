@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, GaveUp, waitFor } from '../../test/helpers/ports.js';
+import { freePort, stillRunning, waitFor } from '../../test/helpers/ports.js';
 import { CLI, launchOf } from '../../test/helpers/cwm-process.js';
 import type { BenchContext } from './scenario.js';
 
@@ -93,7 +93,7 @@ async function startNode(script: string, args: readonly string[], opts: SpawnOpt
   const readyPath = opts.readyPath ?? '/ready';
   try {
     await waitFor(async () => {
-      if (proc.exitCode !== null) throw new GaveUp(`exited with ${proc.exitCode}: ${stderr}`);
+      stillRunning(proc, script, stderr);
       return (await fetch(baseUrl + readyPath)).status === 200;
     }, opts.readyTimeoutMs ?? 30_000, `${script} ${readyPath}`, 2);
   } catch (err) {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type IMessage } from '@stomp/stompjs';
 import { TCPWrapper } from '@stomp/tcp-wrapper';
-import { freePort, GaveUp, waitFor } from './ports.js';
+import { freePort, stillRunning, waitFor } from './ports.js';
 
 const HOME = '/usr/share/activemq';
 
@@ -61,7 +61,7 @@ export async function startActivemq(): Promise<ActiveMq> {
     const p = spawn('java', ['-Xms64m', '-Xmx256m', `-Dactivemq.home=${HOME}`, `-Dactivemq.base=${dir}`, `-Dactivemq.conf=${dir}`, `-Dactivemq.data=${dir}/data`, '-jar', `${HOME}/bin/activemq.jar`, 'start', uri], { stdio: 'ignore' });
     proc = p;
     await waitFor(async () => {
-      if (p.exitCode !== null) throw new GaveUp(`activemq exited with ${p.exitCode}`);
+      stillRunning(p, 'activemq');
       return stompProbe(stomp);
     }, 30_000, `activemq on ${stomp}`, 50);
     startMs.push(Date.now() - t0);

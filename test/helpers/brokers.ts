@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqplib from 'amqplib';
-import { freePort, GaveUp, waitFor } from './ports.js';
+import { freePort, stillRunning, waitFor } from './ports.js';
 
 export interface Broker {
   readonly port: number;
@@ -62,10 +62,6 @@ function managed(port: number, dir: string, start: () => ChildProcess, ready: (p
   return broker;
 }
 
-function alive(p: ChildProcess, what: string): void {
-  if (p.exitCode !== null) throw new GaveUp(`${what} exited with ${p.exitCode}`);
-}
-
 export async function startRabbitmq(): Promise<Broker> {
   const [port, dist] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'cwm-rmq-'));
@@ -95,7 +91,7 @@ export async function startRabbitmq(): Promise<Broker> {
     () => spawn('/usr/lib/rabbitmq/bin/rabbitmq-server', [], { env, stdio: 'ignore' }),
     (p) =>
       waitFor(async () => {
-        alive(p, 'rabbitmq-server');
+        stillRunning(p, 'rabbitmq-server');
         const conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${port}`);
         await conn.close();
         return true;
@@ -134,7 +130,7 @@ export async function startMosquitto(): Promise<Broker> {
     () => spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' }),
     (p) =>
       waitFor(async () => {
-        alive(p, 'mosquitto');
+        stillRunning(p, 'mosquitto');
         return mqttProbe(port);
       }, 10_000, `mosquitto on ${port}`, 20),
   );
@@ -151,7 +147,7 @@ export async function startNats(): Promise<Broker> {
     () => spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-m', String(mport), '-js', '-sd', join(dir, 'js'), '-n', `cwmtest-${port}`, '-l', join(dir, 'nats.log')], { stdio: 'ignore' }),
     (p) =>
       waitFor(async () => {
-        alive(p, 'nats-server');
+        stillRunning(p, 'nats-server');
         const res = await fetch(`http://127.0.0.1:${mport}/healthz`);
         return res.ok;
       }, 10_000, `nats on ${port}`, 20),

@@ -1,6 +1,6 @@
 /** Runs the built `cwm` CLI as a child process, as an operator's shell would. */
 import { spawn } from 'node:child_process';
-import { CLI_ARGS, CLI_ENV } from './cwm-process.js';
+import { CLI_ARGS, cliEnv } from './cwm-process.js';
 
 export interface CliResult {
   readonly code: number | null;
@@ -13,7 +13,7 @@ export function runCli(args: readonly string[], opts: { env?: Record<string, str
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [...CLI_ARGS, ...args], {
-      env: { ...CLI_ENV, PATH: process.env.PATH ?? '', ...opts.env },
+      env: cliEnv(opts.env ?? {}),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, GaveUp, waitFor } from './ports.js';
+import { freePort, stillRunning, waitFor } from './ports.js';
 
 export interface ClickhouseServer {
   readonly httpPort: number;
@@ -59,7 +59,7 @@ export async function startClickhouse(): Promise<ClickhouseServer> {
     const p = spawn('clickhouse-server', [`--config-file=${dir}/config.xml`], { stdio: 'ignore' });
     proc = p;
     await waitFor(async () => {
-      if (p.exitCode !== null) throw new GaveUp(`clickhouse-server exited with ${p.exitCode}`);
+      stillRunning(p, 'clickhouse-server');
       const res = await fetch(`http://127.0.0.1:${http}/ping`).catch(() => undefined);
       return res !== undefined && (await res.text()).startsWith('Ok.');
     }, 20_000, `clickhouse on ${http}`, 20);

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, GaveUp, waitFor } from './ports.js';
+import { freePort, stillRunning, waitFor } from './ports.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const CLI = join(ROOT, 'dist', 'cwm.js');
@@ -33,6 +33,11 @@ export const CLI_ARGS: readonly string[] = [...CLI_LAUNCH.nodeArgs, CLI];
 /** ...with this environment added (what its first line sets). */
 export const CLI_ENV: Readonly<Record<string, string>> = CLI_LAUNCH.env;
 
+/** The environment a spawned CLI gets: its first line's, PATH, then `env` (nothing else of this process leaks in). */
+export function cliEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  return { ...CLI_ENV, PATH: process.env.PATH ?? '', ...env };
+}
+
 export interface CwmProcess {
   readonly port: number;
   readonly baseUrl: string;
@@ -58,7 +63,7 @@ export async function startCwm(env: Record<string, string>, opts: { waitReady?: 
   const args = opts.ulimit === undefined ? [...CLI_ARGS, 'serve'] : ['-c', `ulimit -n ${opts.ulimit} && exec "$0" "$@" serve`, process.execPath, ...CLI_ARGS];
   const logFd = opts.logFile === undefined ? undefined : openSync(opts.logFile, 'a');
   const proc = spawn(command, args, {
-    env: { ...CLI_ENV, PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    env: cliEnv({ HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', logFd ?? 'pipe', 'pipe'],
   });
   if (logFd !== undefined) closeSync(logFd);
@@ -90,7 +95,7 @@ export async function startCwm(env: Record<string, string>, opts: { waitReady?: 
     },
     async waitReady(timeoutMs = 15_000) {
       await waitFor(async () => {
-        if (proc.exitCode !== null) throw new GaveUp(`cwm exited with ${proc.exitCode}: ${stderr}`);
+        stillRunning(proc, 'cwm', stderr);
         const res = await fetch(`${baseUrl}/ready`);
         return res.status === 200;
       }, timeoutMs, 'cwm /ready');
@@ -102,7 +107,7 @@ export async function startCwm(env: Record<string, string>, opts: { waitReady?: 
   };
   try {
     await waitFor(async () => {
-      if (proc.exitCode !== null) throw new GaveUp(`cwm exited with ${proc.exitCode}: ${stderr}`);
+      stillRunning(proc, 'cwm', stderr);
       const status = (await fetch(`${baseUrl}/health`)).status;
       if (status !== 200) throw new Error(`/health answered ${status}`);
       return true;

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GaveUp, waitFor } from './ports.js';
+import { stillRunning, waitFor } from './ports.js';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -64,7 +64,7 @@ export async function startKafkaMock(topics: readonly string[], opts: { partitio
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exit = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const bootLine = await waitFor(() => {
-    if (proc.exitCode !== null) throw new GaveUp(`kafka-mock exited with ${proc.exitCode}: ${stderr}`);
+    stillRunning(proc, 'kafka-mock', stderr);
     return lines.find((l) => l.startsWith('bootstraps '));
   }, 10_000, 'kafka-mock bootstraps');
 

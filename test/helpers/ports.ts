@@ -105,6 +105,11 @@ export async function freePort(): Promise<number> {
 /** Thrown by a waitFor probe when waiting longer cannot help (the process it waits for exited): waitFor rethrows it at once. */
 export class GaveUp extends Error {}
 
+/** For a waitFor probe: gives up at once when the process it waits for has exited. */
+export function stillRunning(proc: { readonly exitCode: number | null }, what: string, detail = ''): void {
+  if (proc.exitCode !== null) throw new GaveUp(`${what} exited with ${proc.exitCode}${detail ? `: ${detail}` : ''}`);
+}
+
 /** An error's message with its cause's code or message: fetch's own is only "fetch failed". */
 function describe(err: unknown): string {
   const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;

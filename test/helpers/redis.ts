@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { freePort, GaveUp, waitFor } from './ports.js';
+import { freePort, stillRunning, waitFor } from './ports.js';
 import { tempDir } from './temp-dir.js';
 
 export interface RedisServer {
@@ -61,7 +61,7 @@ export async function startRedis(opts: { durable?: boolean } = {}): Promise<Redi
     });
     proc = p;
     await waitFor(async () => {
-      if (p.exitCode !== null) throw new GaveUp(`redis-server exited with ${p.exitCode}: ${stderr.trim()}`);
+      stillRunning(p, 'redis-server', stderr.trim());
       return ping(port);
     }, 10_000, `redis on ${port}`);
   };

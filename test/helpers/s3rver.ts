@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { freePort, GaveUp, waitFor } from './ports.js';
+import { freePort, stillRunning, waitFor } from './ports.js';
 
 const require = createRequire(import.meta.url);
 const BIN = join(dirname(require.resolve('s3rver/package.json')), 'bin', 's3rver.js');
@@ -41,7 +41,7 @@ export async function startS3rver(): Promise<S3Server> {
     const p = spawn(process.execPath, [BIN, '-d', dir, '-a', '127.0.0.1', '-p', String(port), '--silent'], { stdio: 'ignore' });
     proc = p;
     await waitFor(async () => {
-      if (p.exitCode !== null) throw new GaveUp(`s3rver exited with ${p.exitCode}`);
+      stillRunning(p, 's3rver');
       const res = await fetch(`${endpoint}/`).catch(() => undefined);
       return res?.status === 200;
     }, 15_000, `s3rver on ${port}`, 20);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { freePort, GaveUp, waitFor } from './ports.js';
+import { freePort, GaveUp, stillRunning, waitFor } from './ports.js';
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
 
@@ -51,7 +51,7 @@ async function server(port: number, dir: string, launchProc: () => ChildProcess,
       proc = p;
       try {
         await waitFor(async () => {
-          if (p.exitCode !== null) throw new GaveUp(`${what} exited with ${p.exitCode}`);
+          stillRunning(p, what);
           return probe();
         }, Math.max(1000, deadline - Date.now()), `${what} on ${port}`, 20);
         return;

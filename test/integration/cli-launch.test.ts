@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { configDirWith } from '../helpers/config-dir.js';
 import { CLI, CLI_ARGS, CLI_ENV, launchOf } from '../helpers/cwm-process.js';
-import { freePort, GaveUp, waitFor } from '../helpers/ports.js';
+import { freePort, stillRunning, waitFor } from '../helpers/ports.js';
 
 test('executing dist/cwm.js runs node with MALLOC_ARENA_MAX=2 and --max-semi-space-size=8, as launchOf reads them', async () => {
   assert.deepEqual(launchOf(CLI), { env: { MALLOC_ARENA_MAX: '2' }, nodeArgs: ['--max-semi-space-size=8'] });
@@ -20,7 +20,7 @@ test('executing dist/cwm.js runs node with MALLOC_ARENA_MAX=2 and --max-semi-spa
   const proc = spawn(CLI, ['serve'], { env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), CONFIG_DIR: dir.path, LOG_LEVEL: 'warn' }, stdio: 'ignore' });
   try {
     await waitFor(async () => {
-      if (proc.exitCode !== null) throw new GaveUp(`cwm exited with ${proc.exitCode}`);
+      stillRunning(proc, 'cwm');
       return (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200;
     }, 15_000, 'cwm /ready');
     const environ = readFileSync(`/proc/${proc.pid}/environ`, 'utf8').split('\0');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI_ARGS, CLI_ENV, startCwm, type CwmProcess } from '../helpers/cwm-process.js';
+import { CLI_ARGS, cliEnv, startCwm, type CwmProcess } from '../helpers/cwm-process.js';
 import { health, readyStatus, waitForLog, waitForStatus, webhookStatus } from '../helpers/cwm-http.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
 import { makeTlsFiles } from '../helpers/tls.js';
@@ -58,7 +58,7 @@ test('without the client certificate: refused, live, not ready', async () => {
 test('an unreadable TLS file is a startup error: clear message, exit code 1', async () => {
   const missing = join(tls.dir, 'missing-ca.pem');
   const proc = spawn(process.execPath, [...CLI_ARGS, 'serve'], {
-    env: { ...CLI_ENV, PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...etcdEnv(etcd.endpoints, { ETCD_CA_FILE: missing }) },
+    env: cliEnv({ HOST: '127.0.0.1', PORT: '0', ...etcdEnv(etcd.endpoints, { ETCD_CA_FILE: missing }) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

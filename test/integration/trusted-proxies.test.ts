@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { configDirWith, type ConfigDir } from '../helpers/config-dir.js';
-import { CLI_ARGS, CLI_ENV, startCwm, type CwmProcess } from '../helpers/cwm-process.js';
+import { CLI_ARGS, cliEnv, startCwm, type CwmProcess } from '../helpers/cwm-process.js';
 
 let dir: ConfigDir;
 let cwm: CwmProcess;
@@ -28,7 +28,7 @@ test('the right-most untrusted X-Forwarded-For hop is judged when the peer is a 
 });
 
 test('an invalid TRUSTED_PROXIES refuses to start, naming the variable', () => {
-  const r = spawnSync(process.execPath, [...CLI_ARGS, 'serve'], { env: { ...CLI_ENV, PATH: process.env.PATH ?? '', CONFIG_DIR: dir.path, PORT: '0', TRUSTED_PROXIES: '10.0.0.0/8,not-a-cidr' }, encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(process.execPath, [...CLI_ARGS, 'serve'], { env: cliEnv({ CONFIG_DIR: dir.path, PORT: '0', TRUSTED_PROXIES: '10.0.0.0/8,not-a-cidr' }), encoding: 'utf8', timeout: 10_000 });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /TRUSTED_PROXIES: "not-a-cidr" is not an IP address or CIDR/);
 });
@@ -44,7 +44,7 @@ test("CWM's TRUSTED_PROXY_IPS works as TRUSTED_PROXIES", async () => {
 });
 
 test('TRUSTED_PROXY_IPS errors name it; both names set to different lists refuse to start', () => {
-  const env = { ...CLI_ENV, PATH: process.env.PATH ?? '', CONFIG_DIR: dir.path, PORT: '0' };
+  const env = cliEnv({ CONFIG_DIR: dir.path, PORT: '0' });
   const bad = spawnSync(process.execPath, [...CLI_ARGS, 'serve'], { env: { ...env, TRUSTED_PROXY_IPS: 'not-a-cidr' }, encoding: 'utf8', timeout: 10_000 });
   assert.equal(bad.status, 2, bad.stderr);
   assert.match(bad.stderr, /TRUSTED_PROXY_IPS: "not-a-cidr" is not an IP address or CIDR/);
